@@ -1,0 +1,377 @@
+/*
+ * The throw kernel: every path that turns Philox blocks into hits, the run-time
+ * choice between them, and the OpenMP loop over blocks. The stream is defined
+ * in kernel.h; philox.h is the scalar generator all paths must agree with
+ * (tests/test_kernel.c holds each path to an independent reference).
+ *
+ * Paths work on whole Philox blocks, two throws each. The vector paths keep one
+ * block per 64-bit lane, with each 32-bit word in the low half of its lane:
+ * then a single vpmuludq yields the full 64-bit product M * word, its high half
+ * is one shift away, and the garbage that builds up in the upper halves never
+ * matters because vpmuludq reads only the lower ones. The same instruction
+ * squares x and y exactly for the hit test.
+ *
+ * Dispatch is explicit (cpuid + xgetbv, a table of paths, a user override) and
+ * never on the function that holds the OpenMP pragma: clang 14 does not clone
+ * the outlined parallel body under target_clones, so only leaf functions carry
+ * target attributes.
+ */
+#include "kernel.h"
+
+#include "philox.h"
+
+#include <dlfcn.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define PIMC_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#else
+#define PIMC_X86 0
+#endif
+
+static const char *const kernel_names[PIMC_KERNEL_COUNT] = {
+    [PIMC_KERNEL_AUTO] = "auto",
+    [PIMC_KERNEL_SCALAR] = "scalar",
+    [PIMC_KERNEL_AVX2] = "avx2",
+    [PIMC_KERNEL_AVX512] = "avx512",
+};
+
+/* x^2 + y^2 < 2^64 exactly: both squares fit in 64 bits, and their sum wraps
+ * around (and so ends up below x^2) exactly when it reaches 2^64. */
+static inline unsigned throw_hits(uint32_t x, uint32_t y)
+{
+    uint64_t xx = (uint64_t)x * x;
+    return xx + (uint64_t)y * y >= xx;
+}
+
+static inline philox4x32_ctr block_words(uint64_t seed, uint64_t block)
+{
+    philox4x32_ctr ctr = {{(uint32_t)block, (uint32_t)(block >> 32), 0, 0}};
+    philox2x32_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    return philox4x32_10(ctr, key);
+}
+
+/* Both throws of each block in [first_block, first_block + blocks). */
+static uint64_t block_hits_scalar(uint64_t seed, uint64_t first_block, uint64_t blocks)
+{
+    uint64_t hits = 0;
+    for (uint64_t b = first_block; b < first_block + blocks; b++) {
+        philox4x32_ctr w = block_words(seed, b);
+        hits += throw_hits(w.v[0], w.v[1]) + throw_hits(w.v[2], w.v[3]);
+    }
+    return hits;
+}
+
+#if PIMC_X86
+
+/* ---- AVX-512F: 8 blocks per zmm, 4 independent groups in flight ---------- */
+
+#define AVX512_LANES 8
+#define AVX512_GROUPS 4 /* 4 x 4 state registers: enough to hide vpmuludq latency */
+
+__attribute__((target("avx512f"))) static uint64_t block_hits_avx512(uint64_t seed, uint64_t first_block,
+                                                                     uint64_t blocks)
+{
+    const uint64_t step = AVX512_LANES * AVX512_GROUPS;
+    const __m512i m0 = _mm512_set1_epi64(PHILOX_M4x32_0);
+    const __m512i m1 = _mm512_set1_epi64(PHILOX_M4x32_1);
+    __m512i key0[PHILOX_ROUNDS], key1[PHILOX_ROUNDS];
+    for (int r = 0; r < PHILOX_ROUNDS; r++) {
+        key0[r] = _mm512_set1_epi64((uint32_t)((uint32_t)seed + (uint32_t)r * PHILOX_W32_0));
+        key1[r] = _mm512_set1_epi64((uint32_t)((uint32_t)(seed >> 32) + (uint32_t)r * PHILOX_W32_1));
+    }
+    __m512i block = _mm512_add_epi64(_mm512_set1_epi64((long long)first_block),
+                                     _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+    const __m512i group_step = _mm512_set1_epi64(AVX512_LANES);
+    const __m512i loop_step = _mm512_set1_epi64((long long)step);
+
+    uint64_t misses = 0, done = 0;
+    for (; blocks - done >= step; done += step) {
+        __m512i x0[AVX512_GROUPS], x1[AVX512_GROUPS], x2[AVX512_GROUPS], x3[AVX512_GROUPS];
+        __m512i ctr = block;
+        /* Round 0 with counter words 2 and 3 known to be zero. */
+        for (int g = 0; g < AVX512_GROUPS; g++) {
+            __m512i lo0 = _mm512_mul_epu32(ctr, m0);
+            x0[g] = _mm512_xor_si512(_mm512_srli_epi64(ctr, 32), key0[0]);
+            x1[g] = _mm512_setzero_si512();
+            x2[g] = _mm512_xor_si512(_mm512_srli_epi64(lo0, 32), key1[0]);
+            x3[g] = lo0;
+            ctr = _mm512_add_epi64(ctr, group_step);
+        }
+        for (int r = 1; r < PHILOX_ROUNDS; r++) {
+            for (int g = 0; g < AVX512_GROUPS; g++) {
+                __m512i p0 = _mm512_mul_epu32(x0[g], m0);
+                __m512i p1 = _mm512_mul_epu32(x2[g], m1);
+                x0[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x1[g], key0[r], 0x96);
+                x1[g] = p1;
+                x2[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x3[g], key1[r], 0x96);
+                x3[g] = p0;
+            }
+        }
+        for (int g = 0; g < AVX512_GROUPS; g++) {
+            __m512i xx_even = _mm512_mul_epu32(x0[g], x0[g]);
+            __m512i xx_odd = _mm512_mul_epu32(x2[g], x2[g]);
+            __m512i sum_even = _mm512_add_epi64(xx_even, _mm512_mul_epu32(x1[g], x1[g]));
+            __m512i sum_odd = _mm512_add_epi64(xx_odd, _mm512_mul_epu32(x3[g], x3[g]));
+            unsigned miss = (unsigned)_mm512_cmplt_epu64_mask(sum_even, xx_even) |
+                            (unsigned)_mm512_cmplt_epu64_mask(sum_odd, xx_odd) << 8;
+            misses += (unsigned)__builtin_popcount(miss);
+        }
+        block = _mm512_add_epi64(block, loop_step);
+    }
+    return 2 * done - misses + block_hits_scalar(seed, first_block + done, blocks - done);
+}
+
+/* ---- AVX2: 4 blocks per ymm, 2 groups (16 ymm registers only) ------------- */
+
+#define AVX2_LANES 4
+#define AVX2_GROUPS 2
+
+__attribute__((target("avx2"))) static uint64_t block_hits_avx2(uint64_t seed, uint64_t first_block,
+                                                                 uint64_t blocks)
+{
+    const uint64_t step = AVX2_LANES * AVX2_GROUPS;
+    const __m256i m0 = _mm256_set1_epi64x(PHILOX_M4x32_0);
+    const __m256i m1 = _mm256_set1_epi64x(PHILOX_M4x32_1);
+    /* Adding 2^63 turns an unsigned compare into the signed one AVX2 has. */
+    const __m256i sign = _mm256_set1_epi64x((long long)(UINT64_C(1) << 63));
+    uint32_t key0[PHILOX_ROUNDS], key1[PHILOX_ROUNDS];
+    for (int r = 0; r < PHILOX_ROUNDS; r++) {
+        key0[r] = (uint32_t)seed + (uint32_t)r * PHILOX_W32_0;
+        key1[r] = (uint32_t)(seed >> 32) + (uint32_t)r * PHILOX_W32_1;
+    }
+    __m256i block = _mm256_add_epi64(_mm256_set1_epi64x((long long)first_block), _mm256_set_epi64x(3, 2, 1, 0));
+    const __m256i group_step = _mm256_set1_epi64x(AVX2_LANES);
+    const __m256i loop_step = _mm256_set1_epi64x((long long)step);
+
+    __m256i misses = _mm256_setzero_si256(); /* each lane counts down by one per miss */
+    uint64_t done = 0;
+    for (; blocks - done >= step; done += step) {
+        __m256i x0[AVX2_GROUPS], x1[AVX2_GROUPS], x2[AVX2_GROUPS], x3[AVX2_GROUPS];
+        __m256i ctr = block;
+        for (int g = 0; g < AVX2_GROUPS; g++) {
+            __m256i lo0 = _mm256_mul_epu32(ctr, m0);
+            x0[g] = _mm256_xor_si256(_mm256_srli_epi64(ctr, 32), _mm256_set1_epi64x(key0[0]));
+            x1[g] = _mm256_setzero_si256();
+            x2[g] = _mm256_xor_si256(_mm256_srli_epi64(lo0, 32), _mm256_set1_epi64x(key1[0]));
+            x3[g] = lo0;
+            ctr = _mm256_add_epi64(ctr, group_step);
+        }
+        for (int r = 1; r < PHILOX_ROUNDS; r++) {
+            const __m256i k0 = _mm256_set1_epi64x(key0[r]), k1 = _mm256_set1_epi64x(key1[r]);
+            for (int g = 0; g < AVX2_GROUPS; g++) {
+                __m256i p0 = _mm256_mul_epu32(x0[g], m0);
+                __m256i p1 = _mm256_mul_epu32(x2[g], m1);
+                x0[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1[g]), k0);
+                x1[g] = p1;
+                x2[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3[g]), k1);
+                x3[g] = p0;
+            }
+        }
+        for (int g = 0; g < AVX2_GROUPS; g++) {
+            __m256i xx_even = _mm256_add_epi64(_mm256_mul_epu32(x0[g], x0[g]), sign);
+            __m256i xx_odd = _mm256_add_epi64(_mm256_mul_epu32(x2[g], x2[g]), sign);
+            __m256i sum_even = _mm256_add_epi64(xx_even, _mm256_mul_epu32(x1[g], x1[g]));
+            __m256i sum_odd = _mm256_add_epi64(xx_odd, _mm256_mul_epu32(x3[g], x3[g]));
+            misses = _mm256_add_epi64(misses, _mm256_cmpgt_epi64(xx_even, sum_even));
+            misses = _mm256_add_epi64(misses, _mm256_cmpgt_epi64(xx_odd, sum_odd));
+        }
+        block = _mm256_add_epi64(block, loop_step);
+    }
+    uint64_t lane[AVX2_LANES];
+    _mm256_storeu_si256((__m256i *)lane, misses);
+    uint64_t missed = 0 - (lane[0] + lane[1] + lane[2] + lane[3]);
+    return 2 * done - missed + block_hits_scalar(seed, first_block + done, blocks - done);
+}
+
+/* The OS must have enabled the registers too (XCR0), not only the CPU have the
+ * instructions: hypervisors can advertise AVX-512 the guest kernel did not turn on. */
+static uint64_t read_xcr0(void)
+{
+    uint32_t eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (uint64_t)edx << 32 | eax;
+}
+
+static bool cpu_has(enum pimc_kernel kernel)
+{
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+        return false;
+    const bool osxsave = ecx & bit_OSXSAVE, avx = ecx & bit_AVX;
+    if (!osxsave || !avx)
+        return false;
+    const uint64_t xcr0 = read_xcr0();
+    const bool ymm_state = (xcr0 & 0x6) == 0x6;          /* SSE and AVX state */
+    const bool zmm_state = (xcr0 & 0xe6) == 0xe6;        /* plus opmask, ZMM_Hi256, Hi16_ZMM */
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+        return false;
+    switch (kernel) {
+    case PIMC_KERNEL_AVX2:
+        return ymm_state && (ebx & bit_AVX2);
+    case PIMC_KERNEL_AVX512:
+        return zmm_state && (ebx & bit_AVX512F);
+    default:
+        return false;
+    }
+}
+
+#endif /* PIMC_X86 */
+
+typedef uint64_t (*block_hits_fn)(uint64_t seed, uint64_t first_block, uint64_t blocks);
+
+static block_hits_fn block_hits_path(enum pimc_kernel kernel)
+{
+    switch (kernel) {
+#if PIMC_X86
+    case PIMC_KERNEL_AVX512:
+        return block_hits_avx512;
+    case PIMC_KERNEL_AVX2:
+        return block_hits_avx2;
+#endif
+    default:
+        return block_hits_scalar;
+    }
+}
+
+const char *pimc_kernel_name(enum pimc_kernel kernel)
+{
+    return (unsigned)kernel < PIMC_KERNEL_COUNT ? kernel_names[kernel] : "?";
+}
+
+bool pimc_kernel_from_name(const char *name, enum pimc_kernel *kernel)
+{
+    for (int k = 0; k < PIMC_KERNEL_COUNT; k++) {
+        if (strcmp(name, kernel_names[k]) == 0) {
+            *kernel = (enum pimc_kernel)k;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool pimc_kernel_available(enum pimc_kernel kernel)
+{
+    switch (kernel) {
+    case PIMC_KERNEL_AUTO:
+    case PIMC_KERNEL_SCALAR:
+        return true;
+#if PIMC_X86
+    case PIMC_KERNEL_AVX2:
+    case PIMC_KERNEL_AVX512:
+        return cpu_has(kernel);
+#endif
+    default:
+        return false;
+    }
+}
+
+enum pimc_kernel pimc_kernel_resolve(enum pimc_kernel kernel)
+{
+    if (kernel != PIMC_KERNEL_AUTO)
+        return kernel;
+    if (pimc_kernel_available(PIMC_KERNEL_AVX512))
+        return PIMC_KERNEL_AVX512;
+    if (pimc_kernel_available(PIMC_KERNEL_AVX2))
+        return PIMC_KERNEL_AVX2;
+    return PIMC_KERNEL_SCALAR;
+}
+
+static uint64_t count_hits_with(block_hits_fn block_hits, uint64_t seed, uint64_t first_throw, uint64_t count)
+{
+    uint64_t hits = 0;
+    if (count == 0)
+        return 0;
+    if (first_throw % 2 == 1) { /* starts on the second throw of a block */
+        philox4x32_ctr w = block_words(seed, first_throw / 2);
+        hits += throw_hits(w.v[2], w.v[3]);
+        first_throw++;
+        count--;
+    }
+    hits += block_hits(seed, first_throw / 2, count / 2);
+    if (count % 2 == 1) { /* ends on the first throw of a block */
+        philox4x32_ctr w = block_words(seed, (first_throw + count) / 2);
+        hits += throw_hits(w.v[0], w.v[1]);
+    }
+    return hits;
+}
+
+uint64_t pimc_count_hits(enum pimc_kernel kernel, uint64_t seed, uint64_t first_throw, uint64_t count)
+{
+    return count_hits_with(block_hits_path(pimc_kernel_resolve(kernel)), seed, first_throw, count);
+}
+
+uint64_t pimc_block_throws(uint64_t throws)
+{
+    const uint64_t smallest = UINT64_C(1) << 12, largest = UINT64_C(1) << 20;
+    uint64_t block = throws / 256;
+    if (block < smallest)
+        return smallest;
+    if (block > largest)
+        return largest;
+    return block & ~UINT64_C(63); /* whole vector iterations */
+}
+
+struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
+{
+    const block_hits_fn block_hits = block_hits_path(pimc_kernel_resolve(job->kernel));
+    const uint64_t block = pimc_block_throws(job->throws);
+    const uint64_t blocks = job->throws / block + (job->throws % block != 0);
+    uint64_t hits = 0, throws_made = 0;
+
+    /* Blocks cost the same, but a shared machine does not give every thread the
+     * same CPU time: dynamic,1 lets the faster thread take the slack. */
+    if (getenv("OMP_SCHEDULE") == NULL)
+        omp_set_schedule(omp_sched_dynamic, 1);
+
+#pragma omp parallel for num_threads(job->threads) schedule(runtime) reduction(+ : hits, throws_made)
+    for (uint64_t b = 0; b < blocks; b++) {
+        if (job->stop != NULL && atomic_load_explicit(job->stop, memory_order_relaxed))
+            continue;
+        const uint64_t offset = b * block;
+        const uint64_t count = job->throws - offset < block ? job->throws - offset : block;
+        hits += count_hits_with(block_hits, job->seed, job->first_throw + offset, count);
+        throws_made += count;
+        if (job->throws_done != NULL)
+            atomic_fetch_add_explicit(job->throws_done, count, memory_order_relaxed);
+    }
+    return (struct pimc_tally){.throws = throws_made, .hits = hits};
+}
+
+void pimc_start_team(int threads)
+{
+#pragma omp parallel num_threads(threads)
+    {
+        /* nothing: creating the team is the point */
+    }
+}
+
+const char *pimc_openmp_runtime(void)
+{
+    /* libomp exports the kmp_* API; libgomp does not. */
+    return dlsym(RTLD_DEFAULT, "kmp_get_stacksize") != NULL ? "LLVM libomp" : "libgomp";
+}
+
+const char *pimc_openmp_version(void)
+{
+    switch (_OPENMP) {
+    case 201107:
+        return "3.1";
+    case 201307:
+        return "4.0";
+    case 201511:
+        return "4.5";
+    case 201811:
+        return "5.0";
+    case 202011:
+        return "5.1";
+    case 202111:
+        return "5.2";
+    default:
+        return "unknown";
+    }
+}

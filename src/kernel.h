@@ -1,0 +1,78 @@
+/*
+ * The throw kernel: Philox4x32-10 darts, the integer hit test, its SIMD paths
+ * and the OpenMP loop that spreads blocks of throws over threads.
+ *
+ * The stream (see philox.h): throw i (0-based) takes Philox block j = i/2 with
+ * counter (j mod 2^32, j / 2^32, 0, 0) and key (seed mod 2^32, seed / 2^32); an
+ * even i takes output words 0 and 1 as (x, y), an odd i words 2 and 3. The
+ * throw hits iff x^2 + y^2 < 2^64, computed exactly in integers. Hit counts are
+ * sums over throws, so they are the same for any split of the throws: thread
+ * count, schedule, block size and kernel path change the time, never the hits.
+ */
+#ifndef PIMC_KERNEL_H
+#define PIMC_KERNEL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum pimc_kernel {
+    PIMC_KERNEL_AUTO,
+    PIMC_KERNEL_SCALAR,
+    PIMC_KERNEL_AVX2,
+    PIMC_KERNEL_AVX512,
+};
+#define PIMC_KERNEL_COUNT 4
+
+/* "auto", "scalar", "avx2", "avx512". */
+const char *pimc_kernel_name(enum pimc_kernel kernel);
+
+/* False when name is none of the names above. */
+bool pimc_kernel_from_name(const char *name, enum pimc_kernel *kernel);
+
+/* Whether this build has the path and this CPU and OS can run it. AUTO is always available. */
+bool pimc_kernel_available(enum pimc_kernel kernel);
+
+/* AUTO becomes the fastest available path; any other kernel is returned as is. */
+enum pimc_kernel pimc_kernel_resolve(enum pimc_kernel kernel);
+
+/* Hits among throws [first_throw, first_throw + count) of the seed's stream, on
+ * one thread with the given (available, non-AUTO) path. */
+uint64_t pimc_count_hits(enum pimc_kernel kernel, uint64_t seed, uint64_t first_throw, uint64_t count);
+
+struct pimc_throw_job {
+    enum pimc_kernel kernel; /* available and not AUTO */
+    uint64_t seed;
+    uint64_t first_throw;
+    uint64_t throws;
+    int threads;
+    const atomic_bool *stop;           /* when set, blocks not yet begun are skipped; may be NULL */
+    atomic_uint_fast64_t *throws_done; /* advanced after each block, for progress; may be NULL */
+};
+
+struct pimc_tally {
+    uint64_t throws; /* throws actually made: fewer than asked only when stopped */
+    uint64_t hits;
+};
+
+/* Throws the job's darts in blocks of pimc_block_throws(throws), spread over
+ * job->threads threads by the OpenMP runtime schedule (dynamic,1 unless
+ * OMP_SCHEDULE says otherwise). */
+struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job);
+
+/* Throws per block for a run of this many throws: large enough that the per-block
+ * cost (a dynamic-schedule claim, a stop check) is lost in the noise, small enough
+ * that a run of 1e5 throws still gives every thread work and a stop request is
+ * honoured within a millisecond. Depends on the throws only, never on threads. */
+uint64_t pimc_block_throws(uint64_t throws);
+
+/* Starts a team of this many threads so that the first timed run does not pay
+ * for creating it. */
+void pimc_start_team(int threads);
+
+/* The OpenMP runtime in use, e.g. "libgomp" or "LLVM libomp", and the OpenMP
+ * version the compiler implements, e.g. "4.5". */
+const char *pimc_openmp_runtime(void);
+const char *pimc_openmp_version(void);
+
+#endif
