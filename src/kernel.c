@@ -342,12 +342,15 @@ struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
     return (struct pimc_tally){.throws = throws_made, .hits = hits};
 }
 
-void pimc_start_team(int threads)
+int pimc_start_team(int threads)
 {
+    int team = 1;
 #pragma omp parallel num_threads(threads)
     {
-        /* nothing: creating the team is the point */
+#pragma omp single
+        team = omp_get_num_threads();
     }
+    return team;
 }
 
 const char *pimc_openmp_runtime(void)

@@ -67,8 +67,9 @@ struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job);
 uint64_t pimc_block_throws(uint64_t throws);
 
 /* Starts a team of this many threads so that the first timed run does not pay
- * for creating it. */
-void pimc_start_team(int threads);
+ * for creating it. Returns the size the runtime gave the team: smaller than asked
+ * under OMP_DYNAMIC=true or OMP_THREAD_LIMIT. */
+int pimc_start_team(int threads);
 
 /* The OpenMP runtime in use, e.g. "libgomp" or "LLVM libomp", and the OpenMP
  * version the compiler implements, e.g. "4.5". */

@@ -1,0 +1,359 @@
+#include "cli.h"
+
+#include "sysinfo.h"
+#include "version.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "Usage: pimc-omp [OPTIONS] [THROWS]\n"
+    "Monte Carlo pi on all cores: throw THROWS darts at the unit square, count the hits\n"
+    "inside the quarter circle, pi ~ 4*hits/THROWS; time a parallel and a 1-thread run\n"
+    "of the same throws and report the speedup.\n"
+    "\n"
+    "  THROWS              darts to throw (default 1e9): 1000000000, 1e9, 2.5e9, 10^9,\n"
+    "                      1G (k M G T P = 10^3 .. 10^15); 1 to 2^63-1\n"
+    "  -t, --threads N     threads for the parallel run (default: OMP_NUM_THREADS, else\n"
+    "                      SLURM_CPUS_PER_TASK, else the CPUs this process may run on)\n"
+    "  -s, --seed S        stream seed, 0 to 2^64-1, decimal or 0x hex (default 1)\n"
+    "      --kernel K      auto, avx512, avx2 or scalar (default auto: the fastest this\n"
+    "                      CPU runs); the hits never depend on it\n"
+    "      --no-serial     skip the 1-thread reference run (no speedup then)\n"
+    "      --repeat R      time each run R times, report median, min and max (default 1)\n"
+    "      --csv FILE      append one row to FILE (header when the file is new or empty)\n"
+    "      --json          print the result as one JSON object instead of the report\n"
+    "  -q, --quiet         no report on stdout (CSV and JSON are still written)\n"
+    "  -h, --help          this text\n"
+    "  -V, --version       version, compiler, OpenMP runtime and kernel paths\n"
+    "\n"
+    "Reproducing a result: throw i uses Philox4x32-10 block i/2 with counter\n"
+    "(block mod 2^32, block / 2^32, 0, 0) and key (seed mod 2^32, seed / 2^32); words 0,1\n"
+    "(even i) or 2,3 (odd i) are x and y; a hit is x^2 + y^2 < 2^64. The hits depend on\n"
+    "seed and THROWS only: not on threads, schedule or kernel.\n"
+    "\n"
+    "Reporting: quote the median of several runs (--repeat), with the kernel, compiler\n"
+    "and OMP_PROC_BIND/OMP_PLACES shown; more threads than CPUs (oversubscribed) and\n"
+    "runs under a millisecond are flagged and are not speed results.\n"
+    "\n"
+    "Exit status: 0 done; 1 run-time failure; 2 bad usage or input (nothing run);\n"
+    "3 verification failed (|pi - estimate| over 5 standard errors, or the parallel and\n"
+    "serial hits differ); 4 a file cannot be written; 128+N stopped by signal N (the\n"
+    "throws done so far are reported, and recorded with status partial).\n";
+
+static enum pimc_cli_outcome fail(char *error, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum pimc_cli_outcome fail(char *error, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(error, size, format, args);
+    va_end(args);
+    return PIMC_CLI_ERROR;
+}
+
+static bool multiply_checked(uint64_t a, uint64_t b, uint64_t max, uint64_t *product)
+{
+    if (a != 0 && b > max / a)
+        return false;
+    *product = a * b;
+    return *product <= max;
+}
+
+static bool power_checked(uint64_t base, uint64_t exponent, uint64_t max, uint64_t *value)
+{
+    uint64_t result = 1;
+    for (uint64_t i = 0; i < exponent; i++) {
+        if (!multiply_checked(result, base, max, &result))
+            return false;
+        if (base <= 1)
+            break;
+    }
+    *value = result;
+    return true;
+}
+
+/* Digits, optionally with a fraction: the digits as one integer plus how many of
+ * them came after the point. Trailing fraction zeros are dropped so that 1.50e1
+ * parses like 1.5e1. */
+static const char *parse_decimal(const char *p, uint64_t *digits, int *fraction_digits, bool *overflow)
+{
+    const char *start = p;
+    uint64_t value = 0;
+    int fraction = 0;
+    bool in_fraction = false, any = false;
+    *overflow = false;
+    for (;; p++) {
+        if (*p == '.' && !in_fraction) {
+            in_fraction = true;
+            continue;
+        }
+        if (!isdigit((unsigned char)*p))
+            break;
+        any = true;
+        if (!multiply_checked(value, 10, UINT64_MAX, &value) || value > UINT64_MAX - (uint64_t)(*p - '0'))
+            *overflow = true;
+        else
+            value += (uint64_t)(*p - '0');
+        fraction += in_fraction;
+    }
+    if (!any)
+        return start;
+    while (fraction > 0 && value % 10 == 0) {
+        value /= 10;
+        fraction--;
+    }
+    *digits = value;
+    *fraction_digits = fraction;
+    return p;
+}
+
+/* Returns 0 when valid, 1 when not a count, 2 when beyond max, 3 when below 1. */
+static int parse_count_detailed(const char *text, uint64_t max, uint64_t *value)
+{
+    uint64_t digits;
+    int fraction_digits;
+    bool overflow;
+    const char *p = parse_decimal(text, &digits, &fraction_digits, &overflow);
+    if (p == text)
+        return 1;
+    long exponent = 0;
+    if (*p == '^') { /* B^N: an integer base to a non-negative integer power */
+        char *end;
+        if (fraction_digits != 0 || !isdigit((unsigned char)p[1]))
+            return 1;
+        errno = 0;
+        unsigned long long power = strtoull(p + 1, &end, 10);
+        if (*end != '\0')
+            return 1;
+        if (overflow || errno == ERANGE || !power_checked(digits, power, max, value))
+            return 2;
+        return *value >= 1 ? 0 : 3;
+    }
+    if (*p == 'e' || *p == 'E') {
+        char *end;
+        const char *q = p + 1 + (p[1] == '+');
+        if (!isdigit((unsigned char)*q))
+            return 1;
+        errno = 0;
+        exponent = strtol(q, &end, 10);
+        if (errno == ERANGE)
+            exponent = 1000;
+        p = end;
+    } else if (*p != '\0' && strchr("kKMGTP", *p) != NULL) {
+        exponent = 3 * (long)(strchr("kMGTP", *p == 'K' ? 'k' : *p) - "kMGTP" + 1);
+        p++;
+    }
+    if (*p != '\0')
+        return 1;
+    if (digits == 0 && !overflow)
+        return 3;
+    exponent -= fraction_digits;
+    if (exponent < 0)
+        return 1; /* a fraction left over: not a whole number of throws */
+    uint64_t scale;
+    if (overflow || exponent > 19 || !power_checked(10, (uint64_t)exponent, UINT64_MAX, &scale) ||
+        !multiply_checked(digits, scale, max, value))
+        return 2;
+    return 0;
+}
+
+bool pimc_parse_count(const char *text, uint64_t max, uint64_t *value)
+{
+    return parse_count_detailed(text, max, value) == 0;
+}
+
+static bool parse_int_in(const char *text, long min, long max, long *value)
+{
+    char *end;
+    if (!isdigit((unsigned char)text[0]))
+        return false;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v < min || v > max)
+        return false;
+    *value = v;
+    return true;
+}
+
+static bool parse_seed(const char *text, uint64_t *seed)
+{
+    char *end;
+    int base = (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) ? 16 : 10;
+    if (!isxdigit((unsigned char)text[base == 16 ? 2 : 0]))
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, base);
+    if (*end != '\0' || errno == ERANGE)
+        return false;
+    *seed = v;
+    return true;
+}
+
+/* OMP_NUM_THREADS may be a list for nested levels ("8,2"); the first entry is ours. */
+static bool parse_thread_env(const char *text, long *threads)
+{
+    char first[32];
+    size_t length = strcspn(text, ",");
+    if (length == 0 || length >= sizeof first)
+        return false;
+    memcpy(first, text, length);
+    first[length] = '\0';
+    return parse_int_in(first, 1, PIMC_MAX_THREADS, threads);
+}
+
+static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long from_option, char *error,
+                                            size_t size)
+{
+    long threads;
+    const char *omp = getenv("OMP_NUM_THREADS"), *slurm = getenv("SLURM_CPUS_PER_TASK");
+    if (from_option > 0) {
+        options->threads = (int)from_option;
+        options->threads_source = "option";
+    } else if (omp != NULL && *omp != '\0') {
+        if (!parse_thread_env(omp, &threads))
+            return fail(error, size,
+                        "OMP_NUM_THREADS='%s' is not a thread count; set it to a whole number from 1 to %d, "
+                        "or unset it",
+                        omp, PIMC_MAX_THREADS);
+        options->threads = (int)threads;
+        options->threads_source = "OMP_NUM_THREADS";
+    } else if (slurm != NULL && *slurm != '\0') {
+        if (!parse_int_in(slurm, 1, PIMC_MAX_THREADS, &threads))
+            return fail(error, size, "SLURM_CPUS_PER_TASK='%s' is not a CPU count; give --threads N instead",
+                        slurm);
+        options->threads = (int)threads;
+        options->threads_source = "SLURM_CPUS_PER_TASK";
+    } else {
+        options->threads = pimc_usable_cpus();
+        options->threads_source = "affinity";
+    }
+    return PIMC_CLI_RUN;
+}
+
+static void print_version(void)
+{
+    printf("pimc-omp %s\n", PIMC_VERSION);
+#if defined(__clang__)
+    printf("compiler: clang %s\n", __clang_version__);
+#elif defined(__GNUC__)
+    printf("compiler: gcc %s\n", __VERSION__);
+#endif
+    printf("OpenMP: %s %s\n", pimc_openmp_runtime(), pimc_openmp_version());
+    printf("kernels:");
+    for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++)
+        if (pimc_kernel_available((enum pimc_kernel)k))
+            printf(" %s", pimc_kernel_name((enum pimc_kernel)k));
+    printf(" (auto: %s)\n", pimc_kernel_name(pimc_kernel_resolve(PIMC_KERNEL_AUTO)));
+}
+
+static enum pimc_cli_outcome bad_count(char *error, size_t size, const char *what, const char *text, uint64_t max)
+{
+    uint64_t ignored;
+    switch (parse_count_detailed(text, max, &ignored)) {
+    case 2:
+        return fail(error, size, "%s '%s' is too large; the most is %llu", what, text, (unsigned long long)max);
+    case 3:
+        return fail(error, size, "%s '%s' must be at least 1", what, text);
+    default:
+        return fail(error, size, "%s '%s' is not a count; use a whole number such as 1000000000, 1e9, 10^9 or 1G",
+                    what, text);
+    }
+}
+
+enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_options *options, char *error,
+                                         size_t size)
+{
+    enum { OPT_KERNEL = 256, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON };
+    static const struct option long_options[] = {
+        {"threads", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 's'},
+        {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"no-serial", no_argument, NULL, OPT_NO_SERIAL},
+        {"repeat", required_argument, NULL, OPT_REPEAT},
+        {"csv", required_argument, NULL, OPT_CSV},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    *options = (struct pimc_options){
+        .throws = PIMC_DEFAULT_THROWS,
+        .seed = PIMC_DEFAULT_SEED,
+        .kernel = PIMC_KERNEL_AUTO,
+        .serial = true,
+        .repeats = 1,
+    };
+    long threads_option = 0, number;
+    int option;
+    opterr = 0;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, ":t:s:qhV", long_options, NULL)) != -1) {
+        switch (option) {
+        case 't':
+            if (!parse_int_in(optarg, 1, PIMC_MAX_THREADS, &threads_option))
+                return fail(error, size, "--threads '%s' is not a thread count; use a whole number from 1 to %d",
+                            optarg, PIMC_MAX_THREADS);
+            break;
+        case 's':
+            if (!parse_seed(optarg, &options->seed))
+                return fail(error, size, "--seed '%s' is not a seed; use a whole number from 0 to 2^64-1 "
+                                         "(decimal, or hex with 0x)", optarg);
+            break;
+        case OPT_KERNEL:
+            if (!pimc_kernel_from_name(optarg, &options->kernel))
+                return fail(error, size, "--kernel '%s' is not a kernel; use auto, avx512, avx2 or scalar", optarg);
+            break;
+        case OPT_NO_SERIAL:
+            options->serial = false;
+            break;
+        case OPT_REPEAT:
+            if (!parse_int_in(optarg, 1, PIMC_MAX_REPEATS, &number))
+                return fail(error, size, "--repeat '%s' is not a repeat count; use a whole number from 1 to %d",
+                            optarg, PIMC_MAX_REPEATS);
+            options->repeats = (int)number;
+            break;
+        case OPT_CSV:
+            if (optarg[0] == '\0')
+                return fail(error, size, "--csv needs a file name");
+            options->csv_path = optarg;
+            break;
+        case OPT_JSON:
+            options->json = true;
+            break;
+        case 'q':
+            options->quiet = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return PIMC_CLI_DONE;
+        case 'V':
+            print_version();
+            return PIMC_CLI_DONE;
+        case ':':
+            return fail(error, size, "option '%s' needs a value; see pimc-omp --help", argv[optind - 1]);
+        default: {
+            const char *bad = argv[optind - 1];
+            if (bad[0] == '-' && isdigit((unsigned char)bad[1]))
+                return fail(error, size, "throws '%s' is negative; use a whole number from 1 to %llu", bad,
+                            (unsigned long long)PIMC_MAX_THROWS);
+            return fail(error, size, "unknown option '%s'; see pimc-omp --help", bad);
+        }
+        }
+    }
+    if (optind < argc) {
+        if (argc - optind > 1)
+            return fail(error, size, "unexpected argument '%s': give THROWS once, after the options",
+                        argv[optind + 1]);
+        if (!pimc_parse_count(argv[optind], PIMC_MAX_THROWS, &options->throws))
+            return bad_count(error, size, "throws", argv[optind], PIMC_MAX_THROWS);
+    }
+    return choose_threads(options, threads_option, error, size);
+}

@@ -1,0 +1,43 @@
+/* The command line: parses and validates everything before any work starts. */
+#ifndef PIMC_CLI_H
+#define PIMC_CLI_H
+
+#include "kernel.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PIMC_DEFAULT_THROWS UINT64_C(1000000000)
+#define PIMC_DEFAULT_SEED UINT64_C(1)
+#define PIMC_MAX_THROWS UINT64_C(9223372036854775807) /* 2^63 - 1 */
+#define PIMC_MAX_THREADS 4096
+#define PIMC_MAX_REPEATS 1000
+
+struct pimc_options {
+    uint64_t throws;
+    uint64_t seed;
+    int threads;
+    const char *threads_source; /* option, OMP_NUM_THREADS, SLURM_CPUS_PER_TASK or affinity */
+    enum pimc_kernel kernel;    /* as asked: may be AUTO */
+    bool serial;                /* also time a 1-thread run of the same throws */
+    int repeats;
+    const char *csv_path; /* NULL: no CSV */
+    bool json;
+    bool quiet;
+};
+
+enum pimc_cli_outcome {
+    PIMC_CLI_RUN,   /* options are valid: go */
+    PIMC_CLI_DONE,  /* --help or --version printed */
+    PIMC_CLI_ERROR, /* message in error[]: exit with status 2 */
+};
+
+enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_options *options, char *error,
+                                         size_t error_size);
+
+/* A count in any of the forms 1000000000, 1e9, 2.5e9, 10^9, 1G (k M G T P: powers
+ * of ten). False unless the whole text is such a count in [1, max]. */
+bool pimc_parse_count(const char *text, uint64_t max, uint64_t *value);
+
+#endif

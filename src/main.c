@@ -1,0 +1,170 @@
+/*
+ * pimc-omp: Monte Carlo pi on all cores, as a benchmark you can trust.
+ *
+ * How to run it and report it (also in --help): quote medians of repeated runs
+ * (--repeat), with the kernel path, compiler, OpenMP runtime and binding shown;
+ * a run with more threads than usable CPUs, or one under a millisecond, is
+ * flagged and is not a speed result. Every run checks itself: the estimate must
+ * lie within 5 standard errors of pi and every run of the same throws must give
+ * the same hits, or the exit status is 3.
+ *
+ * This file is the glue: options in, plan out, result to the writers, and the
+ * exit status. It knows nothing of SIMD (kernel.c) or formats (report.c).
+ */
+#include "cli.h"
+#include "kernel.h"
+#include "report.h"
+#include "run.h"
+#include "sysinfo.h"
+#include "timer.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum exit_status {
+    EXIT_DONE = 0,
+    EXIT_FAILURE_AT_RUN_TIME = 1,
+    EXIT_USAGE = 2,
+    EXIT_VERIFICATION_FAILED = 3,
+    EXIT_CANNOT_WRITE = 4,
+};
+
+static atomic_bool stop_requested;
+static volatile sig_atomic_t stop_signal;
+
+/* Async-signal-safe: a lock-free atomic store and a sig_atomic_t. A second
+ * signal gets the default action (SA_RESETHAND): a user can always kill a
+ * run that does not stop. */
+static void on_stop_signal(int signal_number)
+{
+    stop_signal = signal_number;
+    atomic_store(&stop_requested, true);
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop_signal;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+static void utc_timestamp(char *buf, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void warn_about_measurement(const struct pimc_outcome *outcome, const struct pimc_context *context,
+                                   int asked_threads)
+{
+    if (outcome->threads != asked_threads)
+        fprintf(stderr, "pimc-omp: warning: the OpenMP runtime gave %d threads of the %d asked "
+                        "(OMP_DYNAMIC or OMP_THREAD_LIMIT?)\n",
+                outcome->threads, asked_threads);
+    /* Like STREAM's checktick(): a run of few clock ticks is mostly rounding. */
+    const double too_short = 1e-3;
+    if (outcome->parallel.runs > 0 && outcome->parallel.median_s < too_short)
+        fprintf(stderr, "pimc-omp: warning: the parallel run took %.1f us (timer tick %.0f ns): too short to "
+                        "time reliably; throw more darts or --repeat\n",
+                outcome->parallel.median_s * 1e6, pimc_timer_tick() * 1e9);
+    if (outcome->parallel.runs > 1 && outcome->parallel.max_s > 1.2 * outcome->parallel.min_s)
+        fprintf(stderr, "pimc-omp: warning: parallel times spread from %.4f to %.4f s: the machine is noisy; "
+                        "take the median with care\n",
+                outcome->parallel.min_s, outcome->parallel.max_s);
+    (void)context;
+}
+
+int main(int argc, char **argv)
+{
+    struct pimc_options options;
+    char error[512];
+    switch (pimc_parse_options(argc, argv, &options, error, sizeof error)) {
+    case PIMC_CLI_DONE:
+        return EXIT_DONE;
+    case PIMC_CLI_ERROR:
+        fprintf(stderr, "pimc-omp: %s\n", error);
+        return EXIT_USAGE;
+    case PIMC_CLI_RUN:
+        break;
+    }
+    if (!pimc_kernel_available(options.kernel)) {
+        fprintf(stderr, "pimc-omp: --kernel %s is not available on this CPU or build; use --kernel auto "
+                        "(here: %s)\n",
+                pimc_kernel_name(options.kernel), pimc_kernel_name(pimc_kernel_resolve(PIMC_KERNEL_AUTO)));
+        return EXIT_USAGE;
+    }
+
+    struct pimc_context context;
+    pimc_probe_context(&context);
+
+    struct pimc_csv csv = {.fd = -1};
+    if (options.csv_path != NULL && pimc_csv_open(&csv, options.csv_path, error, sizeof error) != 0) {
+        fprintf(stderr, "pimc-omp: %s\n", error);
+        return EXIT_CANNOT_WRITE;
+    }
+    if (options.threads > context.usable_cpus)
+        fprintf(stderr, "pimc-omp: warning: %d threads on %d usable CPUs: oversubscribed, the times are not "
+                        "a speed result\n",
+                options.threads, context.usable_cpus);
+
+    install_stop_handlers();
+    struct pimc_run_plan plan = {
+        .kernel = pimc_kernel_resolve(options.kernel),
+        .seed = options.seed,
+        .throws = options.throws,
+        .threads = options.threads,
+        .repeats = options.repeats,
+        .serial = options.serial,
+        .show_progress = !options.quiet && !options.json && isatty(STDERR_FILENO),
+        .stop = &stop_requested,
+    };
+    struct pimc_outcome outcome;
+    pimc_run(&plan, &outcome);
+
+    struct pimc_record record = {
+        .options = &options,
+        .context = &context,
+        .outcome = &outcome,
+        .figures = pimc_figures_of(&outcome, outcome.threads),
+        .kernel = plan.kernel,
+        .mode = "single",
+        .run = options.repeats > 1 ? "median" : "0",
+        .ranks = 1,
+    };
+    utc_timestamp(record.timestamp, sizeof record.timestamp);
+
+    warn_about_measurement(&outcome, &context, options.threads);
+    if (options.json)
+        pimc_print_json(stdout, &record);
+    else if (!options.quiet)
+        pimc_print_report(stdout, &record);
+    fflush(stdout);
+
+    int status = EXIT_DONE;
+    if (csv.fd >= 0) {
+        if (pimc_csv_append(&csv, &record, error, sizeof error) != 0) {
+            fprintf(stderr, "pimc-omp: %s\n", error);
+            status = EXIT_CANNOT_WRITE;
+        }
+        pimc_csv_close(&csv);
+    }
+    if (outcome.partial)
+        return 128 + stop_signal;
+    if (status == EXIT_DONE && !record.figures.verified) {
+        fprintf(stderr, "pimc-omp: verification FAILED: %s\n",
+                outcome.hits_agree ? "the estimate is more than 5 standard errors from pi"
+                                   : "runs of the same throws gave different hits");
+        status = EXIT_VERIFICATION_FAILED;
+    }
+    return status;
+}

@@ -1,0 +1,48 @@
+/* Report writers: the text report, and one record with the same named fields
+ * as a CSV row or a JSON object. They format results; they compute nothing. */
+#ifndef PIMC_REPORT_H
+#define PIMC_REPORT_H
+
+#include "cli.h"
+#include "run.h"
+#include "sysinfo.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct pimc_record {
+    const struct pimc_options *options;
+    const struct pimc_context *context;
+    const struct pimc_outcome *outcome;
+    struct pimc_figures figures;
+    enum pimc_kernel kernel; /* the path used */
+    char timestamp[32];      /* ISO 8601, UTC */
+    const char *mode;        /* single, strong, weak, sizes */
+    const char *run;         /* repeat index, or "median" */
+    int ranks;
+};
+
+void pimc_print_report(FILE *out, const struct pimc_record *record);
+void pimc_print_json(FILE *out, const struct pimc_record *record);
+
+/* A CSV file opened for appending, checked before any work starts. */
+struct pimc_csv {
+    const char *path;
+    int fd;
+    bool created; /* by us, and still empty: removed if no row ever comes */
+};
+
+/* 0, or 4 with a one-line message when the file cannot be opened for appending
+ * or holds rows with other columns. */
+int pimc_csv_open(struct pimc_csv *csv, const char *path, char *error, size_t error_size);
+
+/* Appends the record as one row (and the header first if the file is empty),
+ * under an exclusive lock, so that concurrent writers never mix lines. */
+int pimc_csv_append(struct pimc_csv *csv, const struct pimc_record *record, char *error, size_t error_size);
+
+void pimc_csv_close(struct pimc_csv *csv);
+
+/* The CSV header line, without newline. */
+const char *pimc_csv_header(void);
+
+#endif

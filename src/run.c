@@ -1,0 +1,193 @@
+#include "run.h"
+
+#include "timer.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- progress on stderr: a separate, mostly sleeping thread, so the kernel
+ * threads never do anything for it but bump a counter once a block ---------- */
+
+struct progress {
+    const char *label;
+    uint64_t throws;
+    double start;
+    atomic_uint_fast64_t done;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t finished_cond;
+    bool finished, shown, running;
+};
+
+static void *progress_main(void *arg)
+{
+    struct progress *p = arg;
+    const double quiet_period = 2.0, interval = 0.5;
+    pthread_mutex_lock(&p->lock);
+    double wake = p->start + quiet_period;
+    while (!p->finished) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        double wait = wake - pimc_now();
+        if (wait > 0) {
+            long ns = until.tv_nsec + (long)(fmod(wait, 1.0) * 1e9);
+            until.tv_sec += (time_t)wait + ns / 1000000000L;
+            until.tv_nsec = ns % 1000000000L;
+            pthread_cond_timedwait(&p->finished_cond, &p->lock, &until);
+            continue;
+        }
+        double elapsed = pimc_now() - p->start;
+        double done = (double)atomic_load_explicit(&p->done, memory_order_relaxed);
+        double rate = done / elapsed, left = (double)p->throws - done;
+        fprintf(stderr, "\r\033[K%s: %5.1f%%  %.3g of %.3g throws  %.3g Gthrows/s  ETA %.0f s", p->label,
+                100.0 * done / (double)p->throws, done, (double)p->throws, rate * 1e-9,
+                rate > 0 ? left / rate : 0.0);
+        p->shown = true;
+        wake = pimc_now() + interval;
+    }
+    if (p->shown)
+        fputs("\r\033[K", stderr);
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static void progress_start(struct progress *p, const char *label, uint64_t throws)
+{
+    memset(p, 0, sizeof *p);
+    p->label = label;
+    p->throws = throws;
+    p->start = pimc_now();
+    atomic_init(&p->done, 0);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->finished_cond, NULL);
+    p->running = pthread_create(&p->thread, NULL, progress_main, p) == 0;
+}
+
+static void progress_stop(struct progress *p)
+{
+    if (p->running) {
+        pthread_mutex_lock(&p->lock);
+        p->finished = true;
+        pthread_cond_signal(&p->finished_cond);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->thread, NULL);
+    }
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->finished_cond);
+}
+
+/* ---- timed legs --------------------------------------------------------- */
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void summarize(struct pimc_leg *leg, double *seconds, int runs)
+{
+    leg->runs = runs;
+    if (runs == 0)
+        return;
+    qsort(seconds, (size_t)runs, sizeof *seconds, compare_doubles);
+    leg->min_s = seconds[0];
+    leg->max_s = seconds[runs - 1];
+    leg->median_s = runs % 2 ? seconds[runs / 2] : (seconds[runs / 2 - 1] + seconds[runs / 2]) / 2;
+}
+
+/* Returns false when stopped. The first complete run of the whole plan sets the
+ * outcome's hits; every later complete run must match them. */
+static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
+                    struct pimc_outcome *outcome, bool *have_hits)
+{
+    double *seconds = calloc((size_t)plan->repeats, sizeof *seconds);
+    int runs = 0;
+    bool stopped = false;
+    if (seconds == NULL) {
+        perror("pimc-omp");
+        exit(1);
+    }
+    for (int r = 0; r < plan->repeats && !stopped; r++) {
+        struct progress progress;
+        struct pimc_throw_job job = {
+            .kernel = plan->kernel,
+            .seed = plan->seed,
+            .throws = plan->throws,
+            .threads = threads,
+            .stop = plan->stop,
+        };
+        if (plan->show_progress) {
+            progress_start(&progress, label, plan->throws);
+            job.throws_done = &progress.done;
+        }
+        double start = pimc_now();
+        struct pimc_tally tally = pimc_throw_parallel(&job);
+        double elapsed = pimc_now() - start;
+        if (plan->show_progress)
+            progress_stop(&progress);
+
+        if (tally.throws < plan->throws) {
+            stopped = true;
+            if (!*have_hits) { /* nothing complete yet: the partial tally is the result */
+                outcome->throws = tally.throws;
+                outcome->hits = tally.hits;
+                *have_hits = true;
+                seconds[runs++] = elapsed;
+            }
+            break;
+        }
+        if (!*have_hits) {
+            outcome->hits = tally.hits;
+            *have_hits = true;
+        } else if (tally.hits != outcome->hits) {
+            outcome->hits_agree = false;
+        }
+        seconds[runs++] = elapsed;
+    }
+    summarize(leg, seconds, runs);
+    free(seconds);
+    return !stopped;
+}
+
+void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome)
+{
+    bool have_hits = false;
+    memset(outcome, 0, sizeof *outcome);
+    outcome->throws_requested = plan->throws;
+    outcome->throws = plan->throws;
+    outcome->hits_agree = true;
+    outcome->threads = pimc_start_team(plan->threads);
+
+    bool complete = run_leg(plan, outcome->threads, "parallel", &outcome->parallel, outcome, &have_hits);
+    if (complete && plan->serial) {
+        pimc_start_team(1);
+        complete = run_leg(plan, 1, "serial", &outcome->serial, outcome, &have_hits);
+    }
+    outcome->partial = !complete;
+}
+
+struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, int efficiency_base)
+{
+    struct pimc_figures f = {0};
+    const double n = (double)outcome->throws, p = (double)outcome->hits / n;
+    f.pi = 4.0 * p;
+    f.abs_error = fabs(f.pi - M_PI);
+    /* Binomial: hits ~ B(n, pi/4), so 4*hits/n has standard error 4*sqrt(p(1-p)/n). */
+    f.std_error = 4.0 * sqrt(p * (1.0 - p) / n);
+    f.z_score = f.std_error > 0 ? (f.pi - M_PI) / f.std_error : 0.0;
+    if (outcome->parallel.runs > 0 && outcome->parallel.median_s > 0) {
+        f.throws_per_s = n / outcome->parallel.median_s;
+        f.throws_per_s_per_thread = f.throws_per_s / outcome->threads;
+    }
+    /* Speedup compares the same throws: only when both legs completed. */
+    if (!outcome->partial && outcome->serial.runs > 0 && outcome->parallel.median_s > 0) {
+        f.has_speedup = true;
+        f.speedup = outcome->serial.median_s / outcome->parallel.median_s;
+        f.efficiency = f.speedup / efficiency_base;
+    }
+    f.verified = outcome->hits_agree && fabs(f.z_score) <= PIMC_VERIFY_SIGMAS;
+    return f;
+}

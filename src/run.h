@@ -1,0 +1,55 @@
+/* The run engine: times the parallel and the 1-thread runs of the same throws,
+ * repeats them, checks they agree, and derives the figures a report shows. It
+ * knows nothing of options, files or output formats. */
+#ifndef PIMC_RUN_H
+#define PIMC_RUN_H
+
+#include "kernel.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pimc_run_plan {
+    enum pimc_kernel kernel; /* resolved: not AUTO */
+    uint64_t seed;
+    uint64_t throws;
+    int threads;
+    int repeats;
+    bool serial;
+    bool show_progress;      /* on stderr, for runs past two seconds */
+    const atomic_bool *stop; /* set by a signal handler: finish the blocks under way and return */
+};
+
+/* One timed leg (the parallel or the serial run), over its repeats. */
+struct pimc_leg {
+    int runs; /* timed runs completed; 0 when the leg did not run */
+    double median_s, min_s, max_s;
+};
+
+struct pimc_outcome {
+    uint64_t throws_requested;
+    uint64_t throws; /* made: fewer than requested only when stopped in the first run */
+    uint64_t hits;
+    bool partial;    /* stopped before every run completed */
+    bool hits_agree; /* every complete run, parallel or serial, gave the same hits */
+    int threads;     /* what the OpenMP runtime gave */
+    struct pimc_leg parallel, serial;
+};
+
+struct pimc_figures {
+    double pi, abs_error, std_error, z_score;
+    double throws_per_s, throws_per_s_per_thread;
+    bool has_speedup;
+    double speedup, efficiency;
+    bool verified; /* within PIMC_VERIFY_SIGMAS standard errors, and hits agree */
+};
+
+#define PIMC_VERIFY_SIGMAS 5.0
+
+void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome);
+
+/* efficiency_base: threads for a strong-scaling run (speedup / threads), 1 for weak. */
+struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, int efficiency_base);
+
+#endif

@@ -1,0 +1,70 @@
+#include "sysinfo.h"
+
+#include "kernel.h"
+#include "version.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *env_or_empty(const char *name)
+{
+    const char *value = getenv(name);
+    return value != NULL ? value : "";
+}
+
+int pimc_usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return CPU_COUNT(&set);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
+}
+
+/* x86 names the CPU in "model name"; arm64 kernels often give no name at all. */
+static void probe_cpu_model(char *model, size_t size)
+{
+    snprintf(model, size, "unknown");
+    FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+    if (cpuinfo == NULL)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, cpuinfo) != NULL) {
+        if (strncmp(line, "model name", 10) != 0 && strncmp(line, "Model", 5) != 0)
+            continue;
+        const char *value = strchr(line, ':');
+        if (value == NULL)
+            continue;
+        value += strspn(value + 1, " \t") + 1;
+        snprintf(model, size, "%.*s", (int)strcspn(value, "\n"), value);
+        break;
+    }
+    fclose(cpuinfo);
+}
+
+void pimc_probe_context(struct pimc_context *context)
+{
+    if (gethostname(context->host, sizeof context->host) != 0)
+        snprintf(context->host, sizeof context->host, "unknown");
+    context->host[sizeof context->host - 1] = '\0';
+    probe_cpu_model(context->cpu_model, sizeof context->cpu_model);
+#if defined(__clang__)
+    snprintf(context->compiler, sizeof context->compiler, "clang %d.%d.%d", __clang_major__, __clang_minor__,
+             __clang_patchlevel__);
+#elif defined(__GNUC__)
+    snprintf(context->compiler, sizeof context->compiler, "gcc %d.%d.%d", __GNUC__, __GNUC_MINOR__,
+             __GNUC_PATCHLEVEL__);
+#else
+    snprintf(context->compiler, sizeof context->compiler, "unknown");
+#endif
+    snprintf(context->openmp, sizeof context->openmp, "%s %s", pimc_openmp_runtime(), pimc_openmp_version());
+    context->omp_proc_bind = env_or_empty("OMP_PROC_BIND");
+    context->omp_places = env_or_empty("OMP_PLACES");
+    context->omp_schedule = env_or_empty("OMP_SCHEDULE");
+    context->slurm_job_id = env_or_empty("SLURM_JOB_ID");
+    context->version = PIMC_VERSION;
+    context->usable_cpus = pimc_usable_cpus();
+}

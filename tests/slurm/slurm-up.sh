@@ -1,0 +1,153 @@
+#!/bin/bash
+# slurm-up.sh DIR -- bring up a private, one-node Slurm (munged + slurmctld + slurmd) under DIR.
+#
+# For tests of the job scripts in slurm/ against a real Slurm on one machine, without systemd: every
+# file (config, keys, sockets, state, spool, logs, pid files) lives under DIR, the daemons listen on
+# free ports chosen at random and talk through their own munged socket, so nothing of the host's own
+# Slurm or MUNGE is used or disturbed. Needs root (slurmd runs jobs as their user).
+#
+# On success prints `export SLURM_CONF=DIR/slurm.conf` on stdout (for eval), with everything else on
+# stderr; sbatch/srun/squeue/sinfo then talk to this cluster. Stop it with slurm-down.sh DIR. On
+# failure it prints the daemons' log tails, stops whatever it started and exits 1.
+#
+# Environment:
+#   PIMC_SLURM_CPUS  CPUs the node declares (default 16). It may exceed the real core count so that
+#                    1..16-CPU submissions can be exercised on a small machine -- plumbing, not timings
+#                    (SlurmdParameters=config_overrides keeps slurmctld from draining the node for it).
+#   PIMC_SLURM_WAIT  seconds to wait for each daemon and for the node to become idle (default 30).
+#
+# The configuration follows /work/shared/notes/slurm-and-mpi-on-one-machine.md: proctrack/linuxproc and
+# task/none (no cgroups here), cons_tres + CR_Core, EnforcePartLimits=ALL (an impossible request is
+# refused at submit time instead of pending forever), batch_sched_delay=0 (back-to-back jobs start
+# about 1 s apart), jobcomp/filetxt (one line per finished job, readable with `sacct -c`).
+set -euo pipefail
+
+die() { printf 'slurm-up: %s\n' "$*" >&2; exit 1; }
+note() { printf 'slurm-up: %s\n' "$*" >&2; }
+
+[[ $# -eq 1 ]] || { printf 'usage: %s DIR\n' "${0##*/}" >&2; exit 2; }
+[[ $EUID -eq 0 ]] || die "must run as root (slurmd starts jobs as their user); current uid is $EUID"
+for tool in munged mungekey munge unmunge slurmctld slurmd sinfo scontrol ss; do
+    command -v "$tool" >/dev/null || die "'$tool' not found; install slurm-wlm, munge and iproute2"
+done
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mkdir -p "$1"
+dir=$(cd "$1" && pwd)
+[[ ! -e $dir/slurm.conf ]] || die "$dir already holds a cluster (slurm.conf exists); use a fresh directory"
+cpus=${PIMC_SLURM_CPUS:-16}
+wait_s=${PIMC_SLURM_WAIT:-30}
+[[ $cpus =~ ^[1-9][0-9]*$ ]] || die "PIMC_SLURM_CPUS='$cpus' is not a positive integer"
+[[ $wait_s =~ ^[1-9][0-9]*$ ]] || die "PIMC_SLURM_WAIT='$wait_s' is not a positive integer"
+
+ok=0
+on_exit() {
+    if [[ $ok -ne 1 ]]; then
+        note "failed; daemon logs follow, then teardown"
+        local f
+        for f in "$dir"/log/*.log; do
+            [[ -f $f ]] || continue
+            printf '==> %s <==\n' "$f" >&2
+            tail -n 25 "$f" >&2
+        done
+        "$here/slurm-down.sh" "$dir" >&2 || true
+    fi
+}
+trap on_exit EXIT
+
+# wait_for SECONDS WHAT COMMAND...: poll COMMAND every 0.2 s until it succeeds, at most SECONDS.
+wait_for() {
+    local secs=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < secs * 5; i++)); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.2
+    done
+    die "timed out after ${secs}s waiting for $what"
+}
+
+port_free() { [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
+
+# The munge user must reach its files through DIR, whatever umask or mktemp gave it.
+chmod 0755 "$dir"
+install -d -m 0755 "$dir/log" "$dir/run" "$dir/state" "$dir/spool"
+install -d -m 0755 -o munge -g munge "$dir/munge"
+
+# MUNGE: a fresh key and a private socket (clients need search permission on its directory), the
+# daemon run as the munge user (munged refuses to run as root).
+mungekey --create --keyfile="$dir/munge/munge.key" 2>/dev/null
+chown munge:munge "$dir/munge/munge.key"
+chmod 0400 "$dir/munge/munge.key"
+socket=$dir/munge/munge.socket.2
+runuser -u munge -- munged --socket="$socket" --key-file="$dir/munge/munge.key" \
+    --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" \
+    --seed-file="$dir/munge/munged.seed" ||
+    die "munged did not start; see $dir/munge/munged.log"
+ln -sf ../munge/munged.log "$dir/log/munged.log"
+munge_ok() { munge -S "$socket" -n | unmunge -S "$socket"; }
+wait_for "$wait_s" "munged to answer on $socket" munge_ok
+
+# Two free TCP ports for slurmctld and slurmd, so a host Slurm or a parallel run does not collide.
+ctld_port=
+for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 30000))
+    if port_free "$p" && port_free "$((p + 1))"; then ctld_port=$p; break; fi
+done
+[[ -n $ctld_port ]] || die "no two free TCP ports found"
+
+# Node line from the hardware (slurmd -C), with the CPU count replaced by the declared one.
+hw=$(slurmd -C | head -n 1)
+node=$(sed -n 's/^NodeName=\([^ ]*\).*/\1/p' <<<"$hw")
+mem=$(sed -n 's/.* RealMemory=\([0-9]*\).*/\1/p' <<<"$hw")
+[[ -n $node && -n $mem ]] || die "cannot parse 'slurmd -C' output: $hw"
+
+conf=$dir/slurm.conf
+cat >"$conf" <<EOF
+# Generated by tests/slurm/slurm-up.sh: a private one-node test cluster. Not for production.
+ClusterName=pimctest
+SlurmctldHost=$node(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$((ctld_port + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$socket
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/run/slurmctld.pid
+SlurmdPidFile=$dir/run/slurmd.pid
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerParameters=batch_sched_delay=0
+EnforcePartLimits=ALL
+MpiDefault=none
+ReturnToService=2
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$dir/jobcomp.txt
+KillWait=5
+MailProg=/bin/true
+SlurmdParameters=config_overrides
+NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus Boards=1 SocketsPerBoard=1 CoresPerSocket=$cpus ThreadsPerCore=1 RealMemory=$mem State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+EOF
+export SLURM_CONF=$conf
+
+# Both daemons fork into the background and write their pid files; -c: start with no saved state.
+slurmctld -c -f "$conf" || die "slurmctld did not start"
+wait_for "$wait_s" "slurmctld to answer" scontrol ping
+slurmd -f "$conf" -N "$node" || die "slurmd did not start"
+node_idle() { [[ $(sinfo -h -n "$node" -o %T) == idle ]]; }
+wait_for "$wait_s" "node $node to become idle (sinfo)" node_idle
+
+ok=1
+note "one-node Slurm up in $dir: node $node, $cpus CPUs declared ($(nproc) real), partition debug, port $ctld_port"
+printf 'export SLURM_CONF=%q\n' "$conf"
