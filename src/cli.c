@@ -237,6 +237,29 @@ static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long f
     return PIMC_CLI_RUN;
 }
 
+/* PIMC_HIDE_KERNELS=avx512,avx2 makes this CPU look older, so that one machine
+ * can test the path every other node of a mixed cluster would take. */
+static enum pimc_cli_outcome hide_kernels(char *error, size_t size)
+{
+    const char *list = getenv("PIMC_HIDE_KERNELS");
+    unsigned mask = 0;
+    if (list == NULL)
+        return PIMC_CLI_RUN;
+    for (const char *p = list; *p;) {
+        char name[32];
+        size_t length = strcspn(p, ",");
+        enum pimc_kernel kernel;
+        snprintf(name, sizeof name, "%.*s", (int)length, p);
+        if (!pimc_kernel_from_name(name, &kernel) || kernel == PIMC_KERNEL_AUTO || kernel == PIMC_KERNEL_SCALAR)
+            return fail(error, size, "PIMC_HIDE_KERNELS='%s' names '%s'; list avx512 and/or avx2, comma-separated",
+                        list, name);
+        mask |= 1u << kernel;
+        p += length + (p[length] == ',');
+    }
+    pimc_kernel_hide(mask);
+    return PIMC_CLI_RUN;
+}
+
 static void print_version(void)
 {
     printf("pimc-omp %s\n", PIMC_VERSION);
@@ -293,8 +316,16 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     };
     long threads_option = 0, number;
     int option;
+    if (hide_kernels(error, size) != PIMC_CLI_RUN)
+        return PIMC_CLI_ERROR;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-read option cluster */
+    /* No option starts with a digit: "-5" is a negative count, not an option. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (argv[i][0] == '-' && (isdigit((unsigned char)argv[i][1]) || argv[i][1] == '.'))
+            return fail(error, size, "throws '%s' is negative; use a whole number from 1 to %llu", argv[i],
+                        (unsigned long long)PIMC_MAX_THROWS);
+    }
     while ((option = getopt_long(argc, argv, ":t:s:qhV", long_options, NULL)) != -1) {
         switch (option) {
         case 't':
@@ -338,19 +369,18 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
             print_version();
             return PIMC_CLI_DONE;
         case ':':
+            if (strncmp(argv[optind - 1], "--", 2) != 0)
+                return fail(error, size, "option '-%c' needs a value; see pimc-omp --help", optopt);
             return fail(error, size, "option '%s' needs a value; see pimc-omp --help", argv[optind - 1]);
-        default: {
-            const char *bad = argv[optind - 1];
-            if (bad[0] == '-' && isdigit((unsigned char)bad[1]))
-                return fail(error, size, "throws '%s' is negative; use a whole number from 1 to %llu", bad,
-                            (unsigned long long)PIMC_MAX_THROWS);
-            return fail(error, size, "unknown option '%s'; see pimc-omp --help", bad);
-        }
+        default:
+            if (optopt != 0)
+                return fail(error, size, "unknown option '-%c'; see pimc-omp --help", optopt);
+            return fail(error, size, "unknown option '%s'; see pimc-omp --help", argv[optind - 1]);
         }
     }
     if (optind < argc) {
         if (argc - optind > 1)
-            return fail(error, size, "unexpected argument '%s': give THROWS once, after the options",
+            return fail(error, size, "unexpected argument '%s': give THROWS only once",
                         argv[optind + 1]);
         if (!pimc_parse_count(argv[optind], PIMC_MAX_THROWS, &options->throws))
             return bad_count(error, size, "throws", argv[optind], PIMC_MAX_THROWS);

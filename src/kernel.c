@@ -254,8 +254,17 @@ bool pimc_kernel_from_name(const char *name, enum pimc_kernel *kernel)
     return false;
 }
 
+static unsigned hidden_kernels;
+
+void pimc_kernel_hide(unsigned mask)
+{
+    hidden_kernels = mask & ~(1u << PIMC_KERNEL_AUTO | 1u << PIMC_KERNEL_SCALAR); /* always there */
+}
+
 bool pimc_kernel_available(enum pimc_kernel kernel)
 {
+    if (hidden_kernels & (1u << kernel))
+        return false;
     switch (kernel) {
     case PIMC_KERNEL_AUTO:
     case PIMC_KERNEL_SCALAR:
@@ -316,11 +325,21 @@ uint64_t pimc_block_throws(uint64_t throws)
     return block & ~UINT64_C(63); /* whole vector iterations */
 }
 
+static bool stop_requested(const struct pimc_throw_job *job)
+{
+    return job->stop != NULL && atomic_load_explicit(job->stop, memory_order_relaxed);
+}
+
 struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
 {
     const block_hits_fn block_hits = block_hits_path(pimc_kernel_resolve(job->kernel));
     const uint64_t block = pimc_block_throws(job->throws);
     const uint64_t blocks = job->throws / block + (job->throws % block != 0);
+    /* Blocks go out in waves, one parallel loop each, so that a stop request
+     * skips at most one wave of block claims, not the rest of 2^63 throws. A
+     * wave is long enough (256 blocks a thread) that its closing barrier costs
+     * well under 1%. */
+    const uint64_t wave = 256 * (uint64_t)job->threads;
     uint64_t hits = 0, throws_made = 0;
 
     /* Blocks cost the same, but a shared machine does not give every thread the
@@ -328,16 +347,19 @@ struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
     if (getenv("OMP_SCHEDULE") == NULL)
         omp_set_schedule(omp_sched_dynamic, 1);
 
+    for (uint64_t wave_start = 0; wave_start < blocks && !stop_requested(job); wave_start += wave) {
+        const uint64_t wave_end = blocks - wave_start < wave ? blocks : wave_start + wave;
 #pragma omp parallel for num_threads(job->threads) schedule(runtime) reduction(+ : hits, throws_made)
-    for (uint64_t b = 0; b < blocks; b++) {
-        if (job->stop != NULL && atomic_load_explicit(job->stop, memory_order_relaxed))
-            continue;
-        const uint64_t offset = b * block;
-        const uint64_t count = job->throws - offset < block ? job->throws - offset : block;
-        hits += count_hits_with(block_hits, job->seed, job->first_throw + offset, count);
-        throws_made += count;
-        if (job->throws_done != NULL)
-            atomic_fetch_add_explicit(job->throws_done, count, memory_order_relaxed);
+        for (uint64_t b = wave_start; b < wave_end; b++) {
+            if (stop_requested(job))
+                continue;
+            const uint64_t offset = b * block;
+            const uint64_t count = job->throws - offset < block ? job->throws - offset : block;
+            hits += count_hits_with(block_hits, job->seed, job->first_throw + offset, count);
+            throws_made += count;
+            if (job->throws_done != NULL)
+                atomic_fetch_add_explicit(job->throws_done, count, memory_order_relaxed);
+        }
     }
     return (struct pimc_tally){.throws = throws_made, .hits = hits};
 }

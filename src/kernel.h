@@ -33,6 +33,10 @@ bool pimc_kernel_from_name(const char *name, enum pimc_kernel *kernel);
 /* Whether this build has the path and this CPU and OS can run it. AUTO is always available. */
 bool pimc_kernel_available(enum pimc_kernel kernel);
 
+/* Makes the paths in the mask (bit 1 << kernel) unavailable, as if the CPU lacked
+ * them: lets one machine test the choice an older CPU would get. */
+void pimc_kernel_hide(unsigned mask);
+
 /* AUTO becomes the fastest available path; any other kernel is returned as is. */
 enum pimc_kernel pimc_kernel_resolve(enum pimc_kernel kernel);
 

@@ -177,7 +177,9 @@ struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, int effi
     f.abs_error = fabs(f.pi - M_PI);
     /* Binomial: hits ~ B(n, pi/4), so 4*hits/n has standard error 4*sqrt(p(1-p)/n). */
     f.std_error = 4.0 * sqrt(p * (1.0 - p) / n);
-    f.z_score = f.std_error > 0 ? (f.pi - M_PI) / f.std_error : 0.0;
+    /* With every throw a hit (or every one a miss) the binomial error is 0 and the
+     * estimate cannot be trusted at all: an infinite z-score fails verification. */
+    f.z_score = f.std_error > 0 ? (f.pi - M_PI) / f.std_error : (f.abs_error > 0 ? INFINITY : 0.0);
     if (outcome->parallel.runs > 0 && outcome->parallel.median_s > 0) {
         f.throws_per_s = n / outcome->parallel.median_s;
         f.throws_per_s_per_thread = f.throws_per_s / outcome->threads;

@@ -1,0 +1,112 @@
+/*
+ * Statistics of the estimate: pi within 5 standard errors for several seeds,
+ * and z-scores over 100 seeds that look standard normal (mean, variance,
+ * Kolmogorov-Smirnov). Seeds are fixed, so the verdict is the same every run;
+ * a biased stream or a wrong standard error would move it.
+ */
+#include "kernel.h"
+#include "run.h"
+#include "tap.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static struct pimc_figures estimate(uint64_t seed, uint64_t throws)
+{
+    struct pimc_throw_job job = {.kernel = pimc_kernel_resolve(PIMC_KERNEL_AUTO), .seed = seed, .throws = throws,
+                                 .threads = 2};
+    struct pimc_tally tally = pimc_throw_parallel(&job);
+    struct pimc_outcome outcome = {.throws_requested = throws, .throws = tally.throws, .hits = tally.hits,
+                                   .hits_agree = true, .threads = 2};
+    return pimc_figures_of(&outcome, 2);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void formulas(void)
+{
+    struct pimc_outcome o = {.throws_requested = 100, .throws = 100, .hits = 75, .hits_agree = true, .threads = 4,
+                             .parallel = {.runs = 1, .median_s = 0.5}, .serial = {.runs = 1, .median_s = 1.8}};
+    struct pimc_figures f = pimc_figures_of(&o, 4);
+    const double se = 4.0 * sqrt(0.75 * 0.25 / 100);
+    tap_ok(fabs(f.pi - 3.0) < 1e-15 && fabs(f.std_error - se) < 1e-15 &&
+               fabs(f.z_score - (3.0 - 3.14159265358979323846) / se) < 1e-12,
+           "75 hits of 100: pi 3, standard error 4*sqrt(p(1-p)/N) = %.6f, z %.4f", f.std_error, f.z_score);
+    tap_ok(f.has_speedup && fabs(f.speedup - 3.6) < 1e-12 && fabs(f.efficiency - 0.9) < 1e-12 &&
+               fabs(f.throws_per_s - 200) < 1e-9 && fabs(f.throws_per_s_per_thread - 50) < 1e-9,
+           "speedup = serial/parallel = 3.6, efficiency 0.9 on 4 threads, 200 throws/s, 50 per thread");
+    tap_ok(f.verified == (fabs(f.z_score) <= 5), "verification follows |z| <= 5 (z %.2f)", f.z_score);
+
+    o.partial = true;
+    f = pimc_figures_of(&o, 4);
+    tap_ok(!f.has_speedup, "a partial run has no speedup: its legs did not throw the same darts");
+
+    o.partial = false;
+    o.hits_agree = false;
+    tap_ok(!pimc_figures_of(&o, 4).verified, "runs that disagree on the hits fail verification");
+
+    struct pimc_outcome all_hits = {.throws = 1, .hits = 1, .hits_agree = true, .threads = 1};
+    tap_ok(!pimc_figures_of(&all_hits, 1).verified, "one throw (standard error 0, error 0.86) fails verification");
+}
+
+static void within_five_sigma(void)
+{
+    int inside = 0;
+    double worst = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        struct pimc_figures f = estimate(seed * 1000003, 10000000);
+        inside += fabs(f.z_score) <= 5 && f.verified;
+        if (fabs(f.z_score) > worst)
+            worst = fabs(f.z_score);
+    }
+    tap_ok(inside == 20, "20 seeds x 1e7 throws: all within 5 standard errors of pi (largest |z| %.2f)", worst);
+}
+
+/* Kolmogorov-Smirnov distance between the sample and the standard normal. */
+static double ks_distance(double *z, int n)
+{
+    double d = 0;
+    qsort(z, (size_t)n, sizeof *z, compare_doubles);
+    for (int i = 0; i < n; i++) {
+        double cdf = 0.5 * erfc(-z[i] / sqrt(2.0));
+        double above = (double)(i + 1) / n - cdf, below = cdf - (double)i / n;
+        d = fmax(d, fmax(above, below));
+    }
+    return d;
+}
+
+static void z_scores_look_normal(void)
+{
+    enum { SEEDS = 100 };
+    double z[SEEDS], sum = 0, sum_squares = 0;
+    for (int s = 0; s < SEEDS; s++) {
+        z[s] = estimate(0xC0FFEE00u + (uint64_t)s, 1000000).z_score;
+        sum += z[s];
+    }
+    double mean = sum / SEEDS;
+    for (int s = 0; s < SEEDS; s++)
+        sum_squares += (z[s] - mean) * (z[s] - mean);
+    double variance = sum_squares / (SEEDS - 1);
+    /* Bounds at the 0.1% level: mean ~ N(0, 1/100); (n-1) s^2 ~ chi^2(99), whose
+     * 0.05% and 99.95% quantiles are about 60.3 and 148.2; KS critical value
+     * 1.95/sqrt(n). */
+    tap_ok(fabs(mean) < 3.29 / sqrt(SEEDS), "z-scores over %d seeds: mean %.3f (|mean| < %.3f)", SEEDS, mean,
+           3.29 / sqrt(SEEDS));
+    tap_ok(variance > 60.3 / 99 && variance < 148.2 / 99, "z-scores: variance %.3f within [%.3f, %.3f]", variance,
+           60.3 / 99, 148.2 / 99);
+    double d = ks_distance(z, SEEDS);
+    tap_ok(d < 1.95 / sqrt(SEEDS), "z-scores: Kolmogorov-Smirnov distance to N(0,1) %.3f < %.3f", d,
+           1.95 / sqrt(SEEDS));
+}
+
+int main(void)
+{
+    formulas();
+    within_five_sigma();
+    z_scores_look_normal();
+    return tap_done();
+}
