@@ -1,0 +1,265 @@
+#!/usr/bin/env bats
+# End-to-end behaviour of the pimc-omp executable: output, CSV and JSON,
+# bad input, signals, dispatch, progress. PIMC is the binary under test.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+    : "${PIMC:?set PIMC to the pimc-omp binary}"
+    TMP=$(mktemp -d)
+    export OMP_NUM_THREADS=2
+}
+
+teardown() {
+    rm -rf "$TMP"
+}
+
+# Fields of a CSV row / a JSON key, read with Python's real parsers.
+csv_field() { # file row(1-based data row) column
+    python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(r[int(sys.argv[2])-1][sys.argv[3]])' "$@"
+}
+json_field() { # key < json
+    python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print("null" if v is None else v)' "$1"
+}
+
+@test "--help and --version exit 0 and say what they must" {
+    run -0 "$PIMC" --help
+    [[ $output == *"Usage: pimc-omp [OPTIONS] [THROWS]"* ]]
+    [[ $output == *"Exit status"* ]]
+    [[ $output == *"Philox4x32-10"* ]]
+    run -0 "$PIMC" -V
+    [[ ${lines[0]} == "pimc-omp "* ]]
+    [[ $output == *"kernels: scalar"* ]]
+    [[ $output == *"OpenMP: "* ]]
+}
+
+@test "the report shows every figure the issue lists" {
+    run --separate-stderr -0 "$PIMC" -t 2 2e6
+    for word in "threads       2 (from option" "throws        2000000 (1e+06 per thread)" hits "pi estimate" \
+                "standard error" z-score "parallel time" "serial time" speedup "parallel efficiency" \
+                "Gthrows/s" kernel compiler OpenMP OMP_PROC_BIND OMP_PLACES "verification  PASSED"; do
+        [[ $output == *"$word"* ]] || { echo "missing: $word"; false; }
+    done
+}
+
+@test "bad input: exit 2, one line naming the value, no run, CSV untouched" {
+    printf 'keep me\n' > "$TMP/existing.csv"
+    cp "$TMP/existing.csv" "$TMP/before.csv"
+    while IFS='|' read -r args want; do
+        # shellcheck disable=SC2086
+        run --separate-stderr -2 "$PIMC" --csv "$TMP/existing.csv" $args
+        [ "${#stderr_lines[@]}" -eq 1 ] || { echo "args '$args': ${stderr}"; false; }
+        [[ $stderr == *"$want"* ]] || { echo "args '$args': '$stderr' lacks '$want'"; false; }
+        [ -z "$output" ]
+        cmp "$TMP/existing.csv" "$TMP/before.csv"
+        run --separate-stderr -2 "$PIMC" --csv "$TMP/new.csv" $args
+        [ ! -e "$TMP/new.csv" ]
+    done <<'CASES'
+abc|'abc' is not a count
+1e9x|'1e9x' is not a count
+1e30|'1e30' is too large
+0|'0' must be at least 1
+-5|'-5' is negative
+1.5|'1.5' is not a count
+1e9 2e9|'2e9'
+-t 0|--threads '0'
+--threads 100000|--threads '100000'
+--threads=-3|--threads '-3'
+--seed x1|--seed 'x1'
+--kernel sse4|--kernel 'sse4'
+--repeat 0|--repeat '0'
+--frobnicate|'--frobnicate'
+-z|'-z'
+--threads|'--threads' needs a value
+CASES
+}
+
+@test "a bad OMP_NUM_THREADS or SLURM_CPUS_PER_TASK is refused by name" {
+    OMP_NUM_THREADS=many run --separate-stderr -2 "$PIMC" 1e6
+    [[ $stderr == *"OMP_NUM_THREADS='many'"* ]]
+    unset OMP_NUM_THREADS
+    SLURM_CPUS_PER_TASK=0 run --separate-stderr -2 "$PIMC" 1e6
+    [[ $stderr == *"SLURM_CPUS_PER_TASK='0'"* ]]
+}
+
+@test "the thread count's source is reported: option, OMP_NUM_THREADS, SLURM_CPUS_PER_TASK, affinity" {
+    OMP_NUM_THREADS=3 run -0 "$PIMC" --no-serial 1e6
+    [[ $output == *"threads       3 (from OMP_NUM_THREADS"* ]]
+    unset OMP_NUM_THREADS
+    SLURM_CPUS_PER_TASK=2 run -0 "$PIMC" --no-serial 1e6
+    [[ $output == *"threads       2 (from SLURM_CPUS_PER_TASK"* ]]
+    run -0 taskset -c 0 "$PIMC" --no-serial 1e6
+    [[ $output == *"threads       1 (from affinity; 1 usable CPU)"* ]]
+}
+
+@test "more threads than usable CPUs: a warning, and the row says oversubscribed" {
+    run --separate-stderr -0 taskset -c 0 "$PIMC" -t 3 --csv "$TMP/o.csv" 1e6
+    [[ $stderr == *"3 threads on 1 usable CPUs: oversubscribed"* ]]
+    [[ $output == *OVERSUBSCRIBED* ]]
+    [ "$(csv_field "$TMP/o.csv" 1 oversubscribed)" = 1 ]
+    run -0 "$PIMC" -t 1 --csv "$TMP/o.csv" 1e6
+    [ "$(csv_field "$TMP/o.csv" 2 oversubscribed)" = 0 ]
+}
+
+@test "a file that cannot be written: exit 4, nothing run" {
+    run --separate-stderr -4 "$PIMC" --csv /nonexistent-dir/x.csv 1e6
+    [[ $stderr == *"cannot write CSV '/nonexistent-dir/x.csv'"* ]]
+    [ -z "$output" ]
+    run --separate-stderr -4 "$PIMC" --csv "$TMP" 1e6
+    printf 'a,b,c\n1,2,3\n' > "$TMP/foreign.csv"
+    run --separate-stderr -4 "$PIMC" --csv "$TMP/foreign.csv" 1e6
+    [[ $stderr == *"holds other columns"* ]]
+    [ "$(cat "$TMP/foreign.csv")" = "$(printf 'a,b,c\n1,2,3')" ]
+}
+
+@test "CSV: header once, the issue's columns first, one row per run; JSON has the same keys and values" {
+    run -0 "$PIMC" -t 2 --csv "$TMP/r.csv" 1e6
+    run -0 "$PIMC" -t 1 --seed 9 --no-serial --csv "$TMP/r.csv" 2e6
+    [ "$(grep -c '^timestamp,' "$TMP/r.csv")" -eq 1 ]
+    [ "$(wc -l < "$TMP/r.csv")" -eq 3 ]
+    head -n 1 "$TMP/r.csv" | grep -q '^timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,'
+    [ "$(csv_field "$TMP/r.csv" 1 threads)" = 2 ]
+    [ "$(csv_field "$TMP/r.csv" 1 status)" = complete ]
+    [ "$(csv_field "$TMP/r.csv" 2 seed)" = 9 ]
+    [ -z "$(csv_field "$TMP/r.csv" 2 serial_s)" ]
+    [ -z "$(csv_field "$TMP/r.csv" 2 speedup)" ]
+    run --separate-stderr -0 "$PIMC" -t 2 --json 1e6
+    python3 - "$TMP/r.csv" "$output" <<'PY'
+import csv, json, sys
+header = next(csv.reader(open(sys.argv[1])))
+row = next(csv.DictReader(open(sys.argv[1])))
+obj = json.loads(sys.argv[2])
+assert list(obj) == header, (list(obj), header)
+for key in ("hits", "throws", "threads", "seed"):
+    assert str(obj[key]) == row[key], (key, obj[key], row[key])
+assert obj["kernel"] in ("avx512", "avx2", "scalar")
+assert abs(obj["pi"] - 4 * obj["hits"] / obj["throws"]) < 1e-12
+assert obj["speedup"] == obj["serial_s"] / obj["parallel_s"]
+PY
+}
+
+@test "--quiet prints nothing on stdout; --json prints only the object" {
+    run --separate-stderr -0 "$PIMC" -q --csv "$TMP/q.csv" 1e6
+    [ -z "$output" ]
+    [ "$(wc -l < "$TMP/q.csv")" -eq 2 ]
+    run --separate-stderr -0 "$PIMC" --json 1e6
+    [ "${#lines[@]}" -eq 1 ]
+    [[ ${lines[0]} == "{"*"}" ]]
+}
+
+@test "same hits for 1, 2, 3, 5 and 8 threads, every kernel path and schedule" {
+    want=$("$PIMC" -t 1 --no-serial --kernel scalar --json 3000017 | json_field hits)
+    for t in 1 2 3 5 8; do
+        for kernel in auto scalar avx2 avx512; do
+            "$PIMC" -V | grep -q "kernels:.* $kernel" || [ "$kernel" = auto ] || continue
+            got=$("$PIMC" -t "$t" --kernel "$kernel" --json 3000017 2>/dev/null | json_field hits)
+            [ "$got" = "$want" ] || { echo "threads $t kernel $kernel: $got != $want"; false; }
+        done
+    done
+    for schedule in static static,1 guided dynamic,3; do
+        got=$(OMP_SCHEDULE=$schedule "$PIMC" -t 3 --json 3000017 2>/dev/null | json_field hits)
+        [ "$got" = "$want" ]
+    done
+}
+
+@test "the serial and parallel runs agree, and --repeat reports median, min and max" {
+    run --separate-stderr -0 "$PIMC" -t 2 --repeat 3 --csv "$TMP/rep.csv" 2e6
+    [[ $output == *"median of 3"* ]]
+    python3 - "$TMP/rep.csv" <<'PY'
+import csv, sys
+row = next(csv.DictReader(open(sys.argv[1])))
+assert row["run"] == "median" and row["repeats"] == "3", row
+for leg in ("parallel", "serial"):
+    lo, mid, hi = (float(row[leg + k]) for k in ("_min_s", "_s", "_max_s"))
+    assert lo <= mid <= hi, (leg, lo, mid, hi)
+PY
+}
+
+@test "forcing a kernel the CPU lacks is an error; auto falls back (a CPU without AVX-512)" {
+    PIMC_HIDE_KERNELS=avx512 run --separate-stderr -2 "$PIMC" --kernel avx512 1e6
+    [[ $stderr == *"--kernel avx512 is not available"* ]]
+    PIMC_HIDE_KERNELS=avx512 run -0 "$PIMC" 1e6
+    [[ $output == *"kernel        avx2"* ]] || [[ $output == *"kernel        scalar"* ]]
+    PIMC_HIDE_KERNELS=avx512,avx2 run -0 "$PIMC" 1e6
+    [[ $output == *"kernel        scalar"* ]]
+    PIMC_HIDE_KERNELS=sse run --separate-stderr -2 "$PIMC" 1e6
+}
+
+@test "under valgrind (no AVX-512 there) the same binary runs and agrees" {
+    command -v valgrind >/dev/null || skip "valgrind not installed"
+    ! ldd "$PIMC" | grep -q libasan || skip "a sanitizer build does not run under valgrind"
+    want=$("$PIMC" -t 1 --no-serial --json 100003 | json_field hits)
+    run --separate-stderr -0 valgrind -q --error-exitcode=9 "$PIMC" -t 2 --json 100003
+    got=$(printf '%s\n' "$output" | json_field hits)
+    [ "$got" = "$want" ]
+    [ "$(printf '%s\n' "$output" | json_field kernel)" != avx512 ]
+}
+
+@test "verification: an estimate more than 5 standard errors off exits 3" {
+    run --separate-stderr -3 "$PIMC" -t 1 1
+    [[ $stderr == *"verification FAILED"* ]]
+    [[ $output == *"verification  FAILED"* ]]
+}
+
+@test "16 concurrent appenders: 16 whole rows and one header" {
+    for i in $(seq 16); do
+        "$PIMC" -q -t 1 --no-serial --seed "$i" --csv "$TMP/many.csv" 200000 &
+    done
+    wait
+    python3 - "$TMP/many.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+header, data = rows[0], rows[1:]
+assert header[0] == "timestamp" and len(data) == 16, len(data)
+assert all(len(r) == len(header) for r in data)
+assert sorted(int(r[header.index("seed")]) for r in data) == list(range(1, 17))
+assert sum(r[0] == "timestamp" for r in rows) == 1
+PY
+}
+
+stop_midrun() { # signal expected_status
+    "$PIMC" -t 2 --csv "$TMP/partial.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
+    pid=$!
+    sleep 1.5
+    kill -"$1" "$pid"
+    start=$(date +%s%N)
+    status=0
+    wait "$pid" || status=$?
+    elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$status" -eq "$2" ] || { echo "exit $status, wanted $2"; cat "$TMP/err"; false; }
+    [ "$elapsed_ms" -lt 1500 ] || { echo "took ${elapsed_ms} ms to stop"; false; }
+    grep -q "PARTIAL, stopped by a signal" "$TMP/out"
+    python3 - "$TMP/partial.csv" <<'PY'
+import csv, sys
+row = list(csv.DictReader(open(sys.argv[1])))[-1]
+assert row["status"] == "partial", row["status"]
+throws, hits = int(row["throws"]), int(row["hits"])
+assert 0 < throws < int(row["throws_requested"]) == 10**13, throws
+assert abs(4 * hits / throws - 3.14159265) < 0.01
+assert row["speedup"] == "" and row["serial_s"] == ""
+PY
+}
+
+@test "SIGTERM mid-run: stops at once, prints and records the partial result, exit 143" {
+    stop_midrun TERM 143
+}
+
+@test "SIGINT mid-run: the same, exit 130" {
+    stop_midrun INT 130
+}
+
+@test "progress on a terminal for long runs, never when stderr is not a terminal" {
+    run -0 script -qec "OMP_NUM_THREADS=2 $PIMC --no-serial 1e10" /dev/null
+    [[ $output == *"parallel:"*"Gthrows/s"*"ETA"* ]]
+    run --separate-stderr -0 "$PIMC" --no-serial 1e10
+    [[ $stderr != *ETA* ]]
+}
+
+@test "hits equal an independent Python implementation of the documented stream" {
+    for case in "100001 12345" "4097 18446744073709551615" "3001 0x123456789abcdef0" "1 1"; do
+        read -r throws seed <<< "$case"
+        want=$(python3 "$BATS_TEST_DIRNAME/reference.py" "$throws" "$seed")
+        got=$("$PIMC" -t 3 --seed "$seed" --json "$throws" 2>/dev/null | json_field hits)
+        [ "$got" = "$want" ] || { echo "throws $throws seed $seed: pimc-omp $got, Python $want"; false; }
+    done
+}
