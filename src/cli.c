@@ -25,10 +25,19 @@ static const char usage_text[] =
     "      --kernel K      auto, avx512, avx2 or scalar (default auto: the fastest this\n"
     "                      CPU runs); the hits never depend on it\n"
     "      --no-serial     skip the 1-thread reference run (no speedup then)\n"
-    "      --repeat R      time each run R times, report median, min and max (default 1)\n"
+    "      --repeat R      time each run R times, report median, min and max (default 1;\n"
+    "                      3 in a study); up to 100\n"
     "      --csv FILE      append one row to FILE (header when the file is new or empty)\n"
     "      --json          print the result as one JSON object instead of the report\n"
     "  -q, --quiet         no report on stdout (CSV and JSON are still written)\n"
+    "\n"
+    "Studies (one process, a warm-up then --repeat timed runs for each point):\n"
+    "      --sweep LIST    strong scaling over thread counts: 1,2,4,8 or 1-16 or pow2\n"
+    "                      (powers of two up to the usable CPUs, and that count)\n"
+    "      --weak          with --sweep: weak scaling, THROWS per thread\n"
+    "      --sizes LIST    serial against parallel time as THROWS grows, e.g.\n"
+    "                      1e4,1e5,1e6,1e7,1e8, and the break-even size\n"
+    "      --markdown      print the study's table as Markdown\n"
     "  -h, --help          this text\n"
     "  -V, --version       version, compiler, OpenMP runtime and kernel paths\n"
     "\n"
@@ -260,6 +269,97 @@ static enum pimc_cli_outcome hide_kernels(char *error, size_t size)
     return PIMC_CLI_RUN;
 }
 
+static int compare_ints(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int compare_counts(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static bool add_thread_count(int *list, int *n, long threads)
+{
+    for (int i = 0; i < *n; i++)
+        if (list[i] == threads)
+            return true;
+    if (*n == PIMC_MAX_LIST)
+        return false;
+    list[(*n)++] = (int)threads;
+    return true;
+}
+
+/* 1,2,4,8 or 1-16 or pow2, mixed freely: sorted, without repeats. */
+static enum pimc_cli_outcome parse_thread_list(const char *text, struct pimc_options *options, char *error,
+                                               size_t size)
+{
+    const char *accepted = "use thread counts from 1 to 4096 like 1,2,4,8 or 1-16 or pow2";
+    char item[64];
+    int n = 0;
+    for (const char *p = text;; p += strcspn(p, ",") + 1) {
+        size_t length = strcspn(p, ",");
+        long first, last;
+        if (length == 0 || length >= sizeof item)
+            return fail(error, size, "--sweep '%s' is not a list of thread counts; %s", text, accepted);
+        snprintf(item, sizeof item, "%.*s", (int)length, p);
+        char *dash = strchr(item, '-');
+        if (strcmp(item, "pow2") == 0) {
+            const int cpus = pimc_usable_cpus();
+            for (first = 1; first <= cpus; first *= 2)
+                add_thread_count(options->sweep_threads, &n, first);
+            add_thread_count(options->sweep_threads, &n, cpus);
+        } else if (dash != NULL) {
+            *dash = '\0';
+            if (!parse_int_in(item, 1, PIMC_MAX_THREADS, &first) ||
+                !parse_int_in(dash + 1, 1, PIMC_MAX_THREADS, &last) || last < first)
+                return fail(error, size, "--sweep '%s': '%.*s' is not a range of thread counts; %s", text,
+                            (int)length, p, accepted);
+            for (long t = first; t <= last; t++)
+                if (!add_thread_count(options->sweep_threads, &n, t))
+                    return fail(error, size, "--sweep '%s' has more than %d thread counts", text, PIMC_MAX_LIST);
+        } else if (!parse_int_in(item, 1, PIMC_MAX_THREADS, &first)) {
+            return fail(error, size, "--sweep '%s': '%s' is not a thread count; %s", text, item, accepted);
+        } else if (!add_thread_count(options->sweep_threads, &n, first)) {
+            return fail(error, size, "--sweep '%s' has more than %d thread counts", text, PIMC_MAX_LIST);
+        }
+        if (p[length] == '\0')
+            break;
+    }
+    qsort(options->sweep_threads, (size_t)n, sizeof(int), compare_ints);
+    options->sweep_count = n;
+    return PIMC_CLI_RUN;
+}
+
+static enum pimc_cli_outcome parse_size_list(const char *text, struct pimc_options *options, char *error,
+                                             size_t size)
+{
+    char item[64];
+    int n = 0;
+    for (const char *p = text;; p += strcspn(p, ",") + 1) {
+        size_t length = strcspn(p, ",");
+        uint64_t throws;
+        snprintf(item, sizeof item, "%.*s", (int)(length < sizeof item ? length : sizeof item - 1), p);
+        if (length == 0 || length >= sizeof item || !pimc_parse_count(item, PIMC_MAX_THROWS, &throws))
+            return fail(error, size, "--sizes '%s': '%s' is not a count of throws; use a list like 1e4,1e5,1e6",
+                        text, item);
+        bool known = false;
+        for (int i = 0; i < n; i++)
+            known = known || options->sizes[i] == throws;
+        if (!known && n == PIMC_MAX_LIST)
+            return fail(error, size, "--sizes '%s' has more than %d sizes", text, PIMC_MAX_LIST);
+        if (!known)
+            options->sizes[n++] = throws;
+        if (p[length] == '\0')
+            break;
+    }
+    qsort(options->sizes, (size_t)n, sizeof(uint64_t), compare_counts);
+    options->size_count = n;
+    return PIMC_CLI_RUN;
+}
+
 static void print_version(void)
 {
     printf("pimc-omp %s\n", PIMC_VERSION);
@@ -293,7 +393,8 @@ static enum pimc_cli_outcome bad_count(char *error, size_t size, const char *wha
 enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_options *options, char *error,
                                          size_t size)
 {
-    enum { OPT_KERNEL = 256, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON };
+    enum { OPT_KERNEL = 256, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
+           OPT_MARKDOWN };
     static const struct option long_options[] = {
         {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
@@ -302,18 +403,21 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         {"repeat", required_argument, NULL, OPT_REPEAT},
         {"csv", required_argument, NULL, OPT_CSV},
         {"json", no_argument, NULL, OPT_JSON},
+        {"sweep", required_argument, NULL, OPT_SWEEP},
+        {"weak", no_argument, NULL, OPT_WEAK},
+        {"sizes", required_argument, NULL, OPT_SIZES},
+        {"markdown", no_argument, NULL, OPT_MARKDOWN},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    *options = (struct pimc_options){
-        .throws = PIMC_DEFAULT_THROWS,
-        .seed = PIMC_DEFAULT_SEED,
-        .kernel = PIMC_KERNEL_AUTO,
-        .serial = true,
-        .repeats = 1,
-    };
+    memset(options, 0, sizeof *options);
+    options->throws = PIMC_DEFAULT_THROWS;
+    options->seed = PIMC_DEFAULT_SEED;
+    options->kernel = PIMC_KERNEL_AUTO;
+    options->serial = true;
+    options->repeats = 0; /* not given: chosen below */
     long threads_option = 0, number;
     int option;
     if (hide_kernels(error, size) != PIMC_CLI_RUN)
@@ -359,6 +463,20 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         case OPT_JSON:
             options->json = true;
             break;
+        case OPT_SWEEP:
+            if (parse_thread_list(optarg, options, error, size) != PIMC_CLI_RUN)
+                return PIMC_CLI_ERROR;
+            break;
+        case OPT_WEAK:
+            options->weak = true;
+            break;
+        case OPT_SIZES:
+            if (parse_size_list(optarg, options, error, size) != PIMC_CLI_RUN)
+                return PIMC_CLI_ERROR;
+            break;
+        case OPT_MARKDOWN:
+            options->markdown = true;
+            break;
         case 'q':
             options->quiet = true;
             break;
@@ -385,5 +503,16 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         if (!pimc_parse_count(argv[optind], PIMC_MAX_THROWS, &options->throws))
             return bad_count(error, size, "throws", argv[optind], PIMC_MAX_THROWS);
     }
+    const bool study = options->sweep_count > 0 || options->size_count > 0;
+    if (options->sweep_count > 0 && options->size_count > 0)
+        return fail(error, size, "--sweep and --sizes are separate studies; run one at a time");
+    if (options->weak && options->sweep_count == 0)
+        return fail(error, size, "--weak needs --sweep LIST (the thread counts to scale over)");
+    if (options->markdown && !study)
+        return fail(error, size, "--markdown prints a study's table; use it with --sweep or --sizes");
+    if (options->size_count > 0 && optind < argc)
+        return fail(error, size, "give either THROWS or --sizes, not both");
+    if (options->repeats == 0)
+        options->repeats = study ? 3 : 1;
     return choose_threads(options, threads_option, error, size);
 }

@@ -12,7 +12,8 @@
 #define PIMC_DEFAULT_SEED UINT64_C(1)
 #define PIMC_MAX_THROWS UINT64_C(9223372036854775807) /* 2^63 - 1 */
 #define PIMC_MAX_THREADS 4096
-#define PIMC_MAX_REPEATS 1000
+#define PIMC_MAX_REPEATS 100 /* PIMC_MAX_RUNS */
+#define PIMC_MAX_LIST 256     /* entries of --sweep and --sizes */
 
 struct pimc_options {
     uint64_t throws;
@@ -21,10 +22,18 @@ struct pimc_options {
     const char *threads_source; /* option, OMP_NUM_THREADS, SLURM_CPUS_PER_TASK or affinity */
     enum pimc_kernel kernel;    /* as asked: may be AUTO */
     bool serial;                /* also time a 1-thread run of the same throws */
-    int repeats;
+    int repeats;          /* default 1, or 3 in a study */
     const char *csv_path; /* NULL: no CSV */
     bool json;
     bool quiet;
+    bool markdown; /* a study's table as Markdown */
+
+    /* Studies: --sweep (strong, or weak with --weak) and --sizes. */
+    int sweep_count; /* 0: no sweep */
+    int sweep_threads[PIMC_MAX_LIST];
+    bool weak;
+    int size_count; /* 0: no sizes study */
+    uint64_t sizes[PIMC_MAX_LIST];
 };
 
 enum pimc_cli_outcome {

@@ -15,6 +15,7 @@
 #include "kernel.h"
 #include "report.h"
 #include "run.h"
+#include "study.h"
 #include "sysinfo.h"
 #include "timer.h"
 
@@ -56,14 +57,6 @@ static void install_stop_handlers(void)
     sigaction(SIGTERM, &action, NULL);
 }
 
-static void utc_timestamp(char *buf, size_t size)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void warn_about_measurement(const struct pimc_outcome *outcome, const struct pimc_context *context,
                                    int asked_threads)
 {
@@ -77,7 +70,7 @@ static void warn_about_measurement(const struct pimc_outcome *outcome, const str
         fprintf(stderr, "pimc-omp: warning: the parallel run took %.1f us (timer tick %.0f ns): too short to "
                         "time reliably; throw more darts or --repeat\n",
                 outcome->parallel.median_s * 1e6, pimc_timer_tick() * 1e9);
-    if (outcome->parallel.runs > 1 && outcome->parallel.max_s > 1.2 * outcome->parallel.min_s)
+    if (outcome->parallel.runs > 1 && outcome->parallel.max_s > PIMC_NOISY_SPREAD * outcome->parallel.min_s)
         fprintf(stderr, "pimc-omp: warning: parallel times spread from %.4f to %.4f s: the machine is noisy; "
                         "take the median with care\n",
                 outcome->parallel.min_s, outcome->parallel.max_s);
@@ -118,6 +111,28 @@ int main(int argc, char **argv)
                 options.threads, context.usable_cpus);
 
     install_stop_handlers();
+    if (options.sweep_count > 0 || options.size_count > 0) {
+        if (options.weak && options.throws > PIMC_MAX_THROWS / (uint64_t)options.sweep_threads[options.sweep_count - 1]) {
+            fprintf(stderr, "pimc-omp: --weak with %llu throws per thread on up to %d threads passes 2^63-1 "
+                            "throws; throw fewer per thread\n",
+                    (unsigned long long)options.throws, options.sweep_threads[options.sweep_count - 1]);
+            pimc_csv_close(&csv);
+            return EXIT_USAGE;
+        }
+        struct pimc_study_result study = pimc_run_study(&options, &context, &csv, &stop_requested);
+        pimc_csv_close(&csv);
+        if (study.partial)
+            return 128 + stop_signal;
+        if (study.write_status != 0)
+            return EXIT_CANNOT_WRITE;
+        if (!study.verified) {
+            fprintf(stderr, "pimc-omp: verification FAILED: a point's estimate is more than 5 standard errors "
+                            "from pi, or its hits differ from the 1-thread run's\n");
+            return EXIT_VERIFICATION_FAILED;
+        }
+        return EXIT_DONE;
+    }
+
     struct pimc_run_plan plan = {
         .kernel = pimc_kernel_resolve(options.kernel),
         .seed = options.seed,
@@ -135,13 +150,13 @@ int main(int argc, char **argv)
         .options = &options,
         .context = &context,
         .outcome = &outcome,
-        .figures = pimc_figures_of(&outcome, outcome.threads),
+        .figures = pimc_figures_of(&outcome, PIMC_STRONG),
         .kernel = plan.kernel,
         .mode = "single",
         .run = options.repeats > 1 ? "median" : "0",
         .ranks = 1,
     };
-    utc_timestamp(record.timestamp, sizeof record.timestamp);
+    pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
 
     warn_about_measurement(&outcome, &context, options.threads);
     if (options.json)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- one record, named fields: the single source of the CSV and JSON columns */
@@ -189,6 +190,12 @@ static void print_json_string(FILE *out, const char *s)
 
 void pimc_print_json(FILE *out, const struct pimc_record *rec)
 {
+    pimc_print_json_object(out, rec);
+    fputc('\n', out);
+}
+
+void pimc_print_json_object(FILE *out, const struct pimc_record *rec)
+{
     struct record_fields r;
     char value[64];
     collect_fields(rec, &r);
@@ -205,7 +212,7 @@ void pimc_print_json(FILE *out, const struct pimc_record *rec)
             fputs(value, out);
         }
     }
-    fputs("}\n", out);
+    fputc('}', out);
 }
 
 /* ---- CSV ---------------------------------------------------------------- */
@@ -340,4 +347,140 @@ void pimc_csv_close(struct pimc_csv *csv)
             unlink(csv->path);
     }
     csv->fd = -1;
+}
+
+void pimc_utc_timestamp(char *buf, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- study tables ------------------------------------------------------- */
+
+#define TABLE_COLUMNS 8
+
+struct table {
+    int columns, rows;
+    const char *head[TABLE_COLUMNS];
+    char cell[PIMC_MAX_LIST + 1][TABLE_COLUMNS][48];
+};
+
+static void print_table(FILE *out, const struct table *t, bool markdown)
+{
+    int width[TABLE_COLUMNS];
+    for (int c = 0; c < t->columns; c++) {
+        width[c] = (int)strlen(t->head[c]);
+        for (int r = 0; r < t->rows; r++)
+            if ((int)strlen(t->cell[r][c]) > width[c])
+                width[c] = (int)strlen(t->cell[r][c]);
+    }
+    const char *sep = markdown ? " | " : "  ";
+    fputs(markdown ? "| " : "", out);
+    for (int c = 0; c < t->columns; c++)
+        fprintf(out, "%s%-*s", c ? sep : "", width[c], t->head[c]);
+    fputs(markdown ? " |\n" : "\n", out);
+    if (markdown) {
+        fputs("|", out);
+        for (int c = 0; c < t->columns; c++) { /* first column left, numbers right */
+            fputs(c ? " " : " ", out);
+            for (int i = 0; i < width[c] - 1; i++)
+                fputc('-', out);
+            fputs(c ? ":" : "-", out);
+            fputs(" |", out);
+        }
+        fputc('\n', out);
+    }
+    for (int r = 0; r < t->rows; r++) {
+        fputs(markdown ? "| " : "", out);
+        for (int c = 0; c < t->columns; c++)
+            fprintf(out, c ? "%s%*s" : "%s%-*s", c ? sep : "", width[c], t->cell[r][c]);
+        fputs(markdown ? " |\n" : "\n", out);
+    }
+}
+
+static void note_of(const struct pimc_record *p, char *note, size_t size)
+{
+    const struct pimc_outcome *o = p->outcome;
+    const char *words[] = {
+        o->threads > p->context->usable_cpus ? "oversubscribed" : NULL,
+        o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s ? "noisy" : NULL,
+        o->partial ? "partial" : !p->figures.verified ? "FAILED verification" : NULL,
+    };
+    size_t used = 0;
+    note[0] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (words[i] != NULL && used < size)
+            used += (size_t)snprintf(note + used, size - used, "%s%s", used ? " " : "", words[i]);
+}
+
+void pimc_print_study_table(FILE *out, const struct pimc_record *points, int count, bool markdown)
+{
+    if (count == 0)
+        return;
+    struct table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return;
+    const struct pimc_record *first = &points[0];
+    const bool sizes = strcmp(first->mode, "sizes") == 0, weak = strcmp(first->mode, "weak") == 0;
+    fprintf(out, "%s%s%s: %s, %s, %s, kernel %s, %s, %s; %d timed run%s per point (medians)%s\n",
+            markdown ? "**" : "", sizes ? "Serial against parallel time" : weak ? "Weak scaling" : "Strong scaling",
+            markdown ? "**" : "",
+            first->context->host, first->context->cpu_model, first->context->compiler,
+            pimc_kernel_name(first->kernel), first->context->openmp, first->context->version,
+            first->options->repeats, first->options->repeats == 1 ? "" : "s", markdown ? "\n" : "");
+    if (!sizes)
+        fprintf(out, "%llu throws%s\n%s", (unsigned long long)first->options->throws, weak ? " per thread" : "",
+                markdown ? "\n" : "");
+    if (sizes) {
+        static const char *const head[] = {"throws", "serial [s]", "parallel [s]", "speedup", "faster", "note"};
+        t->columns = 6;
+        memcpy(t->head, head, sizeof head);
+    } else {
+        static const char *const head[] = {"CPU cores", "run time [s]", "min [s]", "max [s]",
+                                           "speedup",   "efficiency",   "note"};
+        t->columns = 7;
+        memcpy(t->head, head, sizeof head);
+        if (weak)
+            t->head[4] = "scaled speedup";
+    }
+    uint64_t break_even = 0;
+    for (int i = 0; i < count; i++) {
+        const struct pimc_record *p = &points[i];
+        const struct pimc_outcome *o = p->outcome;
+        const struct pimc_figures *f = &p->figures;
+        char (*cell)[48] = t->cell[t->rows++];
+        if (sizes) {
+            const bool parallel_wins = f->has_speedup && f->speedup > 1.0;
+            snprintf(cell[0], 48, "%llu", (unsigned long long)o->throws);
+            snprintf(cell[1], 48, "%.6f", o->serial.median_s);
+            snprintf(cell[2], 48, "%.6f", o->parallel.median_s);
+            snprintf(cell[3], 48, f->has_speedup ? "%.2f" : "-", f->speedup);
+            snprintf(cell[4], 48, "%s", !f->has_speedup ? "-" : parallel_wins ? "parallel" : "serial");
+            note_of(p, cell[5], 48);
+            if (!parallel_wins)
+                break_even = 0;
+            else if (break_even == 0)
+                break_even = o->throws;
+        } else {
+            snprintf(cell[0], 48, "%d", o->threads);
+            snprintf(cell[1], 48, "%.4f", o->parallel.median_s);
+            snprintf(cell[2], 48, "%.4f", o->parallel.min_s);
+            snprintf(cell[3], 48, "%.4f", o->parallel.max_s);
+            snprintf(cell[4], 48, f->has_speedup ? "%.2f" : "-", f->speedup);
+            snprintf(cell[5], 48, f->has_speedup ? "%.1f%%" : "-", 100.0 * f->efficiency);
+            note_of(p, cell[6], 48);
+        }
+    }
+    print_table(out, t, markdown);
+    if (sizes) {
+        if (break_even != 0)
+            fprintf(out, "%sbreak-even: with %d threads the parallel run is faster from %llu throws up\n",
+                    markdown ? "\n" : "", points[0].outcome->threads, (unsigned long long)break_even);
+        else
+            fprintf(out, "%sbreak-even: not reached: the parallel run is not faster at the largest size\n",
+                    markdown ? "\n" : "");
+    }
+    free(t);
 }

@@ -23,7 +23,15 @@ struct pimc_record {
 };
 
 void pimc_print_report(FILE *out, const struct pimc_record *record);
-void pimc_print_json(FILE *out, const struct pimc_record *record);
+void pimc_print_json(FILE *out, const struct pimc_record *record); /* the object and a newline */
+void pimc_print_json_object(FILE *out, const struct pimc_record *record);
+
+/* A study's table, one line per point (the tutorial's "CPU cores | run time |
+ * speedup"), aligned for a terminal or as Markdown. */
+void pimc_print_study_table(FILE *out, const struct pimc_record *points, int count, bool markdown);
+
+/* Now, as ISO 8601 UTC: 2026-11-24T21:40:00Z. */
+void pimc_utc_timestamp(char *buf, size_t size);
 
 /* A CSV file opened for appending, checked before any work starts. */
 struct pimc_csv {

@@ -87,30 +87,37 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void summarize(struct pimc_leg *leg, double *seconds, int runs)
+static void summarize(struct pimc_leg *leg)
 {
-    leg->runs = runs;
+    double sorted[PIMC_MAX_RUNS];
+    const int runs = leg->runs;
     if (runs == 0)
         return;
-    qsort(seconds, (size_t)runs, sizeof *seconds, compare_doubles);
-    leg->min_s = seconds[0];
-    leg->max_s = seconds[runs - 1];
-    leg->median_s = runs % 2 ? seconds[runs / 2] : (seconds[runs / 2 - 1] + seconds[runs / 2]) / 2;
+    memcpy(sorted, leg->seconds, (size_t)runs * sizeof *sorted);
+    qsort(sorted, (size_t)runs, sizeof *sorted, compare_doubles);
+    leg->min_s = sorted[0];
+    leg->max_s = sorted[runs - 1];
+    leg->median_s = runs % 2 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
 }
+
+/* Enough throws to wake the team's threads and bring the cores to speed, about
+ * a tenth of a second, without doubling the cost of a long study. */
+#define WARM_UP_THROWS (UINT64_C(1) << 27)
 
 /* Returns false when stopped. The first complete run of the whole plan sets the
  * outcome's hits; every later complete run must match them. */
 static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
                     struct pimc_outcome *outcome, bool *have_hits)
 {
-    double *seconds = calloc((size_t)plan->repeats, sizeof *seconds);
-    int runs = 0;
     bool stopped = false;
-    if (seconds == NULL) {
-        perror("pimc-omp");
-        exit(1);
+    leg->runs = 0;
+    if (plan->warm_up) {
+        struct pimc_throw_job warm = {.kernel = plan->kernel, .seed = plan->seed, .threads = threads,
+                                      .throws = plan->throws < WARM_UP_THROWS ? plan->throws : WARM_UP_THROWS,
+                                      .stop = plan->stop};
+        stopped = pimc_throw_parallel(&warm).throws < warm.throws;
     }
-    for (int r = 0; r < plan->repeats && !stopped; r++) {
+    for (int r = 0; r < plan->repeats && r < PIMC_MAX_RUNS && !stopped; r++) {
         struct progress progress;
         struct pimc_throw_job job = {
             .kernel = plan->kernel,
@@ -135,7 +142,7 @@ static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *l
                 outcome->throws = tally.throws;
                 outcome->hits = tally.hits;
                 *have_hits = true;
-                seconds[runs++] = elapsed;
+                leg->seconds[leg->runs++] = elapsed;
             }
             break;
         }
@@ -145,10 +152,9 @@ static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *l
         } else if (tally.hits != outcome->hits) {
             outcome->hits_agree = false;
         }
-        seconds[runs++] = elapsed;
+        leg->seconds[leg->runs++] = elapsed;
     }
-    summarize(leg, seconds, runs);
-    free(seconds);
+    summarize(leg);
     return !stopped;
 }
 
@@ -169,7 +175,23 @@ void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome)
     outcome->partial = !complete;
 }
 
-struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, int efficiency_base)
+struct pimc_outcome pimc_outcome_of_run(const struct pimc_outcome *outcome, int run)
+{
+    struct pimc_outcome one = *outcome;
+    struct pimc_leg *legs[] = {&one.parallel, &one.serial};
+    for (int i = 0; i < 2; i++) {
+        if (run < legs[i]->runs) {
+            legs[i]->seconds[0] = legs[i]->seconds[run];
+            legs[i]->runs = 1;
+            summarize(legs[i]);
+        } else {
+            legs[i]->runs = 0;
+        }
+    }
+    return one;
+}
+
+struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, enum pimc_scaling scaling)
 {
     struct pimc_figures f = {0};
     const double n = (double)outcome->throws, p = (double)outcome->hits / n;
@@ -186,9 +208,10 @@ struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, int effi
     }
     /* Speedup compares the same throws: only when both legs completed. */
     if (!outcome->partial && outcome->serial.runs > 0 && outcome->parallel.median_s > 0) {
+        const double ratio = outcome->serial.median_s / outcome->parallel.median_s;
         f.has_speedup = true;
-        f.speedup = outcome->serial.median_s / outcome->parallel.median_s;
-        f.efficiency = f.speedup / efficiency_base;
+        f.speedup = scaling == PIMC_WEAK ? ratio * outcome->threads : ratio;
+        f.efficiency = scaling == PIMC_WEAK ? ratio : ratio / outcome->threads;
     }
     f.verified = outcome->hits_agree && fabs(f.z_score) <= PIMC_VERIFY_SIGMAS;
     return f;

@@ -17,14 +17,18 @@ struct pimc_run_plan {
     int threads;
     int repeats;
     bool serial;
+    bool warm_up;            /* an untimed run before each leg's timed ones */
     bool show_progress;      /* on stderr, for runs past two seconds */
     const atomic_bool *stop; /* set by a signal handler: finish the blocks under way and return */
 };
+
+#define PIMC_MAX_RUNS 100
 
 /* One timed leg (the parallel or the serial run), over its repeats. */
 struct pimc_leg {
     int runs; /* timed runs completed; 0 when the leg did not run */
     double median_s, min_s, max_s;
+    double seconds[PIMC_MAX_RUNS]; /* each run's time, in the order run */
 };
 
 struct pimc_outcome {
@@ -46,10 +50,19 @@ struct pimc_figures {
 };
 
 #define PIMC_VERIFY_SIGMAS 5.0
+#define PIMC_NOISY_SPREAD 1.2 /* max/min of repeated times past which a warning is due */
 
 void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome);
 
-/* efficiency_base: threads for a strong-scaling run (speedup / threads), 1 for weak. */
-struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, int efficiency_base);
+/* Strong scaling (the same throws on more threads): speedup = serial / parallel
+ * time, efficiency = speedup / threads. Weak scaling (the same throws per
+ * thread): efficiency = T1 / Tp, and speedup = threads * efficiency (scaled). */
+enum pimc_scaling { PIMC_STRONG, PIMC_WEAK };
+
+struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, enum pimc_scaling scaling);
+
+/* The same outcome with one timed run of each leg in place of all of them: the
+ * record of repeat number `run`. */
+struct pimc_outcome pimc_outcome_of_run(const struct pimc_outcome *outcome, int run);
 
 #endif

@@ -1,0 +1,170 @@
+#include "study.h"
+
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct study {
+    const struct pimc_options *options;
+    const struct pimc_context *context;
+    struct pimc_csv *csv;
+    const char *mode; /* strong, weak, sizes */
+    enum pimc_scaling scaling;
+    struct pimc_run_plan plan;
+    int json_rows;
+    struct pimc_study_result result;
+    struct pimc_record summary[PIMC_MAX_LIST + 1]; /* one per point, for the table */
+    struct pimc_outcome outcomes[PIMC_MAX_LIST + 1];
+    int points;
+};
+
+static void emit(struct study *s, const struct pimc_record *record)
+{
+    char error[512];
+    if (s->options->json) {
+        fputs(s->json_rows++ ? ",\n" : "[\n", stdout);
+        pimc_print_json_object(stdout, record);
+    }
+    if (s->csv->fd >= 0 && s->result.write_status == 0 &&
+        pimc_csv_append(s->csv, record, error, sizeof error) != 0) {
+        fprintf(stderr, "pimc-omp: %s\n", error);
+        s->result.write_status = 4;
+    }
+}
+
+static struct pimc_record record_of(struct study *s, const struct pimc_outcome *outcome, const char *run)
+{
+    struct pimc_record record = {
+        .options = s->options,
+        .context = s->context,
+        .outcome = outcome,
+        .figures = pimc_figures_of(outcome, s->scaling),
+        .kernel = s->plan.kernel,
+        .mode = s->mode,
+        .run = run,
+        .ranks = 1,
+    };
+    pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
+    return record;
+}
+
+/* One row per timed run, then (with repeats) the row of medians, which is also
+ * the point's line in the table. A strong or weak point keeps the 1-thread
+ * median as its serial time in every row: that is what its speedup is against. */
+static void record_point(struct study *s, const struct pimc_outcome *outcome)
+{
+    const int runs = outcome->parallel.runs;
+    char run_name[16];
+    for (int r = 0; r < runs; r++) {
+        struct pimc_outcome one = pimc_outcome_of_run(outcome, r);
+        if (strcmp(s->mode, "sizes") != 0)
+            one.serial = outcome->serial;
+        snprintf(run_name, sizeof run_name, "%d", r);
+        struct pimc_record record = record_of(s, &one, run_name);
+        emit(s, &record);
+    }
+    s->outcomes[s->points] = *outcome;
+    s->summary[s->points] = record_of(s, &s->outcomes[s->points], runs > 1 ? "median" : "0");
+    if (runs > 1)
+        emit(s, &s->summary[s->points]);
+    s->result.verified = s->result.verified && s->summary[s->points].figures.verified;
+    s->result.partial = s->result.partial || outcome->partial;
+    s->points++;
+}
+
+static void measure(struct study *s, int threads, uint64_t throws, bool serial, struct pimc_outcome *outcome)
+{
+    struct pimc_run_plan plan = s->plan;
+    plan.threads = threads;
+    plan.throws = throws;
+    plan.serial = serial;
+    pimc_run(&plan, outcome);
+}
+
+static void scaling_study(struct study *s)
+{
+    const struct pimc_options *o = s->options;
+    struct pimc_outcome baseline, outcome;
+    /* The 1-thread time is every speedup's denominator: it is measured first and
+     * is the table's first line, whether or not the list names 1 thread. */
+    measure(s, 1, o->throws, false, &baseline);
+    baseline.serial = baseline.parallel;
+    record_point(s, &baseline);
+    for (int i = 0; i < o->sweep_count && !s->result.partial; i++) {
+        const int threads = o->sweep_threads[i];
+        if (threads == 1)
+            continue;
+        measure(s, threads, s->scaling == PIMC_WEAK ? o->throws * (uint64_t)threads : o->throws, false, &outcome);
+        outcome.serial = baseline.parallel;
+        /* Strong scaling throws the same darts: the same hits, or something is wrong. */
+        if (s->scaling == PIMC_STRONG && !outcome.partial && outcome.hits != baseline.hits)
+            outcome.hits_agree = false;
+        record_point(s, &outcome);
+    }
+}
+
+static void sizes_study(struct study *s)
+{
+    for (int i = 0; i < s->options->size_count && !s->result.partial; i++) {
+        struct pimc_outcome outcome;
+        measure(s, s->options->threads, s->options->sizes[i], true, &outcome);
+        record_point(s, &outcome);
+    }
+}
+
+static void warn_about_points(const struct study *s)
+{
+    for (int i = 0; i < s->points; i++) {
+        const struct pimc_outcome *o = &s->outcomes[i];
+        if (o->threads > s->context->usable_cpus)
+            fprintf(stderr, "pimc-omp: warning: %d threads on %d usable CPUs: that row is marked oversubscribed "
+                            "and is not a speed result\n",
+                    o->threads, s->context->usable_cpus);
+        if (o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s)
+            fprintf(stderr, "pimc-omp: warning: %d threads, %llu throws: times spread from %.4g to %.4g s; "
+                            "the machine is noisy\n",
+                    o->threads, (unsigned long long)o->throws, o->parallel.min_s, o->parallel.max_s);
+    }
+}
+
+struct pimc_study_result pimc_run_study(const struct pimc_options *options, const struct pimc_context *context,
+                                        struct pimc_csv *csv, const atomic_bool *stop)
+{
+    struct study *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        perror("pimc-omp");
+        exit(1);
+    }
+    s->options = options;
+    s->context = context;
+    s->csv = csv;
+    s->mode = options->size_count > 0 ? "sizes" : options->weak ? "weak" : "strong";
+    s->scaling = options->weak ? PIMC_WEAK : PIMC_STRONG;
+    s->result.verified = true;
+    s->plan = (struct pimc_run_plan){
+        .kernel = pimc_kernel_resolve(options->kernel),
+        .seed = options->seed,
+        .repeats = options->repeats,
+        .warm_up = true,
+        .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
+        .stop = stop,
+    };
+
+    if (options->size_count > 0)
+        sizes_study(s);
+    else
+        scaling_study(s);
+
+    if (options->json && s->json_rows > 0)
+        fputs("\n]\n", stdout);
+    else if (!options->json && !options->quiet)
+        pimc_print_study_table(stdout, s->summary, s->points, options->markdown);
+    fflush(stdout);
+    warn_about_points(s);
+    struct pimc_study_result result = s->result;
+    free(s);
+    return result;
+}
