@@ -38,6 +38,15 @@ static const char usage_text[] =
     "      --sizes LIST    serial against parallel time as THROWS grows, e.g.\n"
     "                      1e4,1e5,1e6,1e7,1e8, and the break-even size\n"
     "      --markdown      print the study's table as Markdown\n"
+    "\n"
+    "Regression check (for CI and node health checks):\n"
+    "      --check FILE    measure this build here and compare it with the baseline\n"
+    "                      rows FILE (written earlier by --csv or --json) holds: hits,\n"
+    "                      kernel path, speed per thread, efficiency, speed against\n"
+    "                      the scalar path; exit 0 pass, 1 regression, 2 unusable\n"
+    "                      baseline. THROWS, --threads, --seed, --kernel default to\n"
+    "                      the baseline's\n"
+    "      --tolerance T   slowdown allowed before a regression, e.g. 10% (default)\n"
     "  -h, --help          this text\n"
     "  -V, --version       version, compiler, OpenMP runtime and kernel paths\n"
     "\n"
@@ -188,6 +197,24 @@ static bool parse_int_in(const char *text, long min, long max, long *value)
     if (*end != '\0' || errno == ERANGE || v < min || v > max)
         return false;
     *value = v;
+    return true;
+}
+
+/* 10% or 0.1: a fraction in [0, 0.9]. */
+static bool parse_fraction(const char *text, double *fraction)
+{
+    char *end;
+    if (!isdigit((unsigned char)text[0]) && text[0] != '.')
+        return false;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (end[0] == '%' && end[1] == '\0')
+        value /= 100.0;
+    else if (end[0] != '\0')
+        return false;
+    if (errno == ERANGE || !(value >= 0.0 && value <= 0.9))
+        return false;
+    *fraction = value;
     return true;
 }
 
@@ -394,7 +421,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                                          size_t size)
 {
     enum { OPT_KERNEL = 256, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
-           OPT_MARKDOWN };
+           OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE };
     static const struct option long_options[] = {
         {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
@@ -407,6 +434,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         {"weak", no_argument, NULL, OPT_WEAK},
         {"sizes", required_argument, NULL, OPT_SIZES},
         {"markdown", no_argument, NULL, OPT_MARKDOWN},
+        {"check", required_argument, NULL, OPT_CHECK},
+        {"tolerance", required_argument, NULL, OPT_TOLERANCE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -418,6 +447,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     options->kernel = PIMC_KERNEL_AUTO;
     options->serial = true;
     options->repeats = 0; /* not given: chosen below */
+    options->tolerance = 0.10;
+    bool tolerance_given = false;
     long threads_option = 0, number;
     int option;
     if (hide_kernels(error, size) != PIMC_CLI_RUN)
@@ -433,16 +464,19 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     while ((option = getopt_long(argc, argv, ":t:s:qhV", long_options, NULL)) != -1) {
         switch (option) {
         case 't':
+            options->threads_given = true;
             if (!parse_int_in(optarg, 1, PIMC_MAX_THREADS, &threads_option))
                 return fail(error, size, "--threads '%s' is not a thread count; use a whole number from 1 to %d",
                             optarg, PIMC_MAX_THREADS);
             break;
         case 's':
+            options->seed_given = true;
             if (!parse_seed(optarg, &options->seed))
                 return fail(error, size, "--seed '%s' is not a seed; use a whole number from 0 to 2^64-1 "
                                          "(decimal, or hex with 0x)", optarg);
             break;
         case OPT_KERNEL:
+            options->kernel_given = true;
             if (!pimc_kernel_from_name(optarg, &options->kernel))
                 return fail(error, size, "--kernel '%s' is not a kernel; use auto, avx512, avx2 or scalar", optarg);
             break;
@@ -477,6 +511,17 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         case OPT_MARKDOWN:
             options->markdown = true;
             break;
+        case OPT_CHECK:
+            if (optarg[0] == '\0')
+                return fail(error, size, "--check needs a baseline file (a CSV or JSON written by --csv/--json)");
+            options->check_path = optarg;
+            break;
+        case OPT_TOLERANCE:
+            if (!parse_fraction(optarg, &options->tolerance))
+                return fail(error, size, "--tolerance '%s' is not a tolerance; use a percentage from 0%% to 90%% "
+                                         "like 10%%, or a fraction like 0.1", optarg);
+            tolerance_given = true;
+            break;
         case 'q':
             options->quiet = true;
             break;
@@ -502,6 +547,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                         argv[optind + 1]);
         if (!pimc_parse_count(argv[optind], PIMC_MAX_THROWS, &options->throws))
             return bad_count(error, size, "throws", argv[optind], PIMC_MAX_THROWS);
+        options->throws_given = true;
     }
     const bool study = options->sweep_count > 0 || options->size_count > 0;
     if (options->sweep_count > 0 && options->size_count > 0)
@@ -512,7 +558,11 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "--markdown prints a study's table; use it with --sweep or --sizes");
     if (options->size_count > 0 && optind < argc)
         return fail(error, size, "give either THROWS or --sizes, not both");
+    if (options->check_path != NULL && study)
+        return fail(error, size, "--check measures one configuration; leave out --sweep and --sizes");
+    if (tolerance_given && options->check_path == NULL)
+        return fail(error, size, "--tolerance goes with --check BASELINE");
     if (options->repeats == 0)
-        options->repeats = study ? 3 : 1;
+        options->repeats = options->check_path != NULL ? 5 : study ? 3 : 1;
     return choose_threads(options, threads_option, error, size);
 }

@@ -34,6 +34,11 @@ struct pimc_options {
     bool weak;
     int size_count; /* 0: no sizes study */
     uint64_t sizes[PIMC_MAX_LIST];
+
+    /* Regression check against a baseline written earlier by --csv or --json. */
+    const char *check_path; /* NULL: no check */
+    double tolerance;       /* fraction, e.g. 0.10 */
+    bool throws_given, threads_given, seed_given, kernel_given; /* else the baseline's */
 };
 
 enum pimc_cli_outcome {

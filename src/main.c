@@ -11,6 +11,7 @@
  * This file is the glue: options in, plan out, result to the writers, and the
  * exit status. It knows nothing of SIMD (kernel.c) or formats (report.c).
  */
+#include "check.h"
 #include "cli.h"
 #include "kernel.h"
 #include "report.h"
@@ -111,6 +112,11 @@ int main(int argc, char **argv)
                 options.threads, context.usable_cpus);
 
     install_stop_handlers();
+    if (options.check_path != NULL) {
+        int status = pimc_run_check(&options, &context, &csv, &stop_requested, &stop_signal);
+        pimc_csv_close(&csv);
+        return status;
+    }
     if (options.sweep_count > 0 || options.size_count > 0) {
         if (options.weak && options.throws > PIMC_MAX_THROWS / (uint64_t)options.sweep_threads[options.sweep_count - 1]) {
             fprintf(stderr, "pimc-omp: --weak with %llu throws per thread on up to %d threads passes 2^63-1 "

@@ -1,0 +1,23 @@
+/* Regression check: measure this build on this machine and compare it with
+ * baseline rows written earlier by --csv or --json. */
+#ifndef PIMC_CHECK_H
+#define PIMC_CHECK_H
+
+#include "cli.h"
+#include "report.h"
+#include "sysinfo.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+
+#define PIMC_CHECK_PASS 0
+#define PIMC_CHECK_REGRESSION 1
+#define PIMC_CHECK_UNUSABLE_BASELINE 2
+
+/* Prints one verdict line per metric on stdout and returns the exit status:
+ * PIMC_CHECK_PASS, PIMC_CHECK_REGRESSION, PIMC_CHECK_UNUSABLE_BASELINE (with the
+ * reason on stderr), or 128+N when stopped by signal N (*stop_signal). */
+int pimc_run_check(const struct pimc_options *options, const struct pimc_context *context, struct pimc_csv *csv,
+                   const atomic_bool *stop, const volatile sig_atomic_t *stop_signal);
+
+#endif
