@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "cluster.h"
 #include "sysinfo.h"
 #include "version.h"
 
@@ -396,6 +397,7 @@ static void print_version(void)
     printf("compiler: gcc %s\n", __VERSION__);
 #endif
     printf("OpenMP: %s %s\n", pimc_openmp_runtime(), pimc_openmp_version());
+    printf("MPI: %s\n", PIMC_HAVE_MPI ? pimc_cluster_library() : "none (built without; -Dmpi=enabled adds it)");
     printf("kernels:");
     for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++)
         if (pimc_kernel_available((enum pimc_kernel)k))

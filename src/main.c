@@ -13,6 +13,7 @@
  */
 #include "check.h"
 #include "cli.h"
+#include "cluster.h"
 #include "kernel.h"
 #include "report.h"
 #include "run.h"
@@ -58,8 +59,7 @@ static void install_stop_handlers(void)
     sigaction(SIGTERM, &action, NULL);
 }
 
-static void warn_about_measurement(const struct pimc_outcome *outcome, const struct pimc_context *context,
-                                   int asked_threads)
+static void warn_about_measurement(const struct pimc_outcome *outcome, int asked_threads)
 {
     if (outcome->threads != asked_threads)
         fprintf(stderr, "pimc-omp: warning: the OpenMP runtime gave %d threads of the %d asked "
@@ -75,68 +75,101 @@ static void warn_about_measurement(const struct pimc_outcome *outcome, const str
         fprintf(stderr, "pimc-omp: warning: parallel times spread from %.4f to %.4f s: the machine is noisy; "
                         "take the median with care\n",
                 outcome->parallel.min_s, outcome->parallel.max_s);
-    (void)context;
 }
 
-int main(int argc, char **argv)
+/* Under MPI every rank runs this; rank 0 alone writes output and files, and
+ * every decision that ends the run is agreed so that no rank is left waiting. */
+static int run(const struct pimc_cluster *cluster, int argc, char **argv)
 {
     struct pimc_options options;
     char error[512];
-    switch (pimc_parse_options(argc, argv, &options, error, sizeof error)) {
-    case PIMC_CLI_DONE:
-        return EXIT_DONE;
-    case PIMC_CLI_ERROR:
-        fprintf(stderr, "pimc-omp: %s\n", error);
-        return EXIT_USAGE;
-    case PIMC_CLI_RUN:
-        break;
+    const bool leader = cluster->rank == 0;
+    /* Ranks may be given different arguments (mpirun's A : B form): each says
+     * whether it can go on (0), is done (1: --help, --version) or was given bad
+     * input (2), and the worst verdict holds for all. */
+    enum pimc_cli_outcome parsed = pimc_parse_options(argc, argv, &options, error, sizeof error);
+    int verdict = parsed == PIMC_CLI_ERROR ? 2 : parsed == PIMC_CLI_DONE ? 1 : 0;
+    verdict = pimc_cluster_agree(cluster, verdict);
+    if (verdict == 2) {
+        /* Say it once: rank 0 if its arguments were bad, else each rank whose were. */
+        const bool leader_failed = pimc_cluster_from_rank0(cluster, parsed == PIMC_CLI_ERROR);
+        if (parsed == PIMC_CLI_ERROR && leader)
+            fprintf(stderr, "pimc-omp: %s\n", error);
+        else if (parsed == PIMC_CLI_ERROR && !leader_failed)
+            fprintf(stderr, "pimc-omp: rank %d: %s\n", cluster->rank, error);
     }
-    if (!pimc_kernel_available(options.kernel)) {
+    if (verdict != 0)
+        return verdict == 1 ? EXIT_DONE : EXIT_USAGE;
+
+    int status = EXIT_DONE;
+    if (!pimc_kernel_available(options.kernel)) { /* per rank: nodes may differ */
         fprintf(stderr, "pimc-omp: --kernel %s is not available on this CPU or build; use --kernel auto "
                         "(here: %s)\n",
                 pimc_kernel_name(options.kernel), pimc_kernel_name(pimc_kernel_resolve(PIMC_KERNEL_AUTO)));
-        return EXIT_USAGE;
+        status = EXIT_USAGE;
     }
+    if (options.check_path != NULL && cluster->ranks > 1) {
+        if (leader)
+            fprintf(stderr, "pimc-omp: --check measures one process; run it without mpirun/srun tasks\n");
+        status = EXIT_USAGE;
+    }
+    if ((status = pimc_cluster_agree(cluster, status)) != EXIT_DONE)
+        return status;
 
     struct pimc_context context;
     pimc_probe_context(&context);
+    context.ranks_on_host = cluster->ranks_on_host;
+    context.hosts = cluster->host_list;
+    context.mpi_library = pimc_cluster_library();
 
     struct pimc_csv csv = {.fd = -1};
-    if (options.csv_path != NULL && pimc_csv_open(&csv, options.csv_path, error, sizeof error) != 0) {
+    if (leader && options.csv_path != NULL && pimc_csv_open(&csv, options.csv_path, error, sizeof error) != 0) {
         fprintf(stderr, "pimc-omp: %s\n", error);
-        return EXIT_CANNOT_WRITE;
+        status = EXIT_CANNOT_WRITE;
     }
-    if (options.threads > context.usable_cpus)
-        fprintf(stderr, "pimc-omp: warning: %d threads on %d usable CPUs: oversubscribed, the times are not "
+    if ((status = pimc_cluster_agree(cluster, status)) != EXIT_DONE)
+        return status;
+
+    if (leader && cluster->ranks == 1 && pimc_cluster_launched_copies() > 1)
+        fprintf(stderr, "pimc-omp: warning: started as %d tasks, but %s: running %d independent copies\n",
+                pimc_cluster_launched_copies(),
+                PIMC_HAVE_MPI ? "not by an MPI launcher this build knows (use srun --mpi=pmix or mpirun)"
+                              : "this build has no MPI (rebuild with -Dmpi=enabled)",
+                pimc_cluster_launched_copies());
+    if (leader && pimc_oversubscribed(&context, options.threads))
+        fprintf(stderr, "pimc-omp: warning: %d threads%s on %d usable CPUs: oversubscribed, the times are not "
                         "a speed result\n",
-                options.threads, context.usable_cpus);
+                options.threads * context.ranks_on_host, context.ranks_on_host > 1 ? " (all ranks here)" : "",
+                context.ranks_on_host > 1 ? context.online_cpus : context.usable_cpus);
 
     install_stop_handlers();
     if (options.check_path != NULL) {
-        int status = pimc_run_check(&options, &context, &csv, &stop_requested, &stop_signal);
+        status = pimc_run_check(&options, &context, &csv, &stop_requested, &stop_signal);
         pimc_csv_close(&csv);
         return status;
     }
     if (options.sweep_count > 0 || options.size_count > 0) {
-        if (options.weak && options.throws > PIMC_MAX_THROWS / (uint64_t)options.sweep_threads[options.sweep_count - 1]) {
-            fprintf(stderr, "pimc-omp: --weak with %llu throws per thread on up to %d threads passes 2^63-1 "
-                            "throws; throw fewer per thread\n",
-                    (unsigned long long)options.throws, options.sweep_threads[options.sweep_count - 1]);
+        const uint64_t most_workers = (uint64_t)options.sweep_threads[options.sweep_count - 1] * (uint64_t)cluster->ranks;
+        if (options.weak && options.throws > PIMC_MAX_THROWS / most_workers) {
+            if (leader)
+                fprintf(stderr, "pimc-omp: --weak with %llu throws per thread on up to %llu threads passes "
+                                "2^63-1 throws; throw fewer per thread\n",
+                        (unsigned long long)options.throws, (unsigned long long)most_workers);
             pimc_csv_close(&csv);
             return EXIT_USAGE;
         }
-        struct pimc_study_result study = pimc_run_study(&options, &context, &csv, &stop_requested);
+        struct pimc_study_result study = pimc_run_study(&options, &context, &csv, &stop_requested, cluster);
         pimc_csv_close(&csv);
         if (study.partial)
-            return 128 + stop_signal;
-        if (study.write_status != 0)
-            return EXIT_CANNOT_WRITE;
-        if (!study.verified) {
+            status = 128 + stop_signal;
+        else if (study.write_status != 0)
+            status = EXIT_CANNOT_WRITE;
+        else if (!study.verified) {
             fprintf(stderr, "pimc-omp: verification FAILED: a point's estimate is more than 5 standard errors "
                             "from pi, or its hits differ from the 1-thread run's\n");
-            return EXIT_VERIFICATION_FAILED;
+            status = EXIT_VERIFICATION_FAILED;
         }
-        return EXIT_DONE;
+        return pimc_cluster_from_rank0(cluster, status);
     }
 
     struct pimc_run_plan plan = {
@@ -148,44 +181,51 @@ int main(int argc, char **argv)
         .serial = options.serial,
         .show_progress = !options.quiet && !options.json && isatty(STDERR_FILENO),
         .stop = &stop_requested,
+        .cluster = cluster,
     };
     struct pimc_outcome outcome;
     pimc_run(&plan, &outcome);
 
-    struct pimc_record record = {
-        .options = &options,
-        .context = &context,
-        .outcome = &outcome,
-        .figures = pimc_figures_of(&outcome, PIMC_STRONG),
-        .kernel = plan.kernel,
-        .mode = "single",
-        .run = options.repeats > 1 ? "median" : "0",
-        .ranks = 1,
-    };
-    pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
+    if (leader) {
+        struct pimc_record record = {
+            .options = &options,
+            .context = &context,
+            .outcome = &outcome,
+            .figures = pimc_figures_of(&outcome, PIMC_STRONG),
+            .kernel = plan.kernel,
+            .mode = "single",
+            .run = options.repeats > 1 ? "median" : "0",
+        };
+        pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
+        warn_about_measurement(&outcome, options.threads);
+        if (options.json)
+            pimc_print_json(stdout, &record);
+        else if (!options.quiet)
+            pimc_print_report(stdout, &record);
+        fflush(stdout);
 
-    warn_about_measurement(&outcome, &context, options.threads);
-    if (options.json)
-        pimc_print_json(stdout, &record);
-    else if (!options.quiet)
-        pimc_print_report(stdout, &record);
-    fflush(stdout);
-
-    int status = EXIT_DONE;
-    if (csv.fd >= 0) {
-        if (pimc_csv_append(&csv, &record, error, sizeof error) != 0) {
+        if (csv.fd >= 0 && pimc_csv_append(&csv, &record, error, sizeof error) != 0) {
             fprintf(stderr, "pimc-omp: %s\n", error);
             status = EXIT_CANNOT_WRITE;
         }
         pimc_csv_close(&csv);
+        if (outcome.partial) {
+            status = 128 + stop_signal;
+        } else if (status == EXIT_DONE && !record.figures.verified) {
+            fprintf(stderr, "pimc-omp: verification FAILED: %s\n",
+                    outcome.hits_agree ? "the estimate is more than 5 standard errors from pi"
+                                       : "runs of the same throws gave different hits");
+            status = EXIT_VERIFICATION_FAILED;
+        }
     }
-    if (outcome.partial)
-        return 128 + stop_signal;
-    if (status == EXIT_DONE && !record.figures.verified) {
-        fprintf(stderr, "pimc-omp: verification FAILED: %s\n",
-                outcome.hits_agree ? "the estimate is more than 5 standard errors from pi"
-                                   : "runs of the same throws gave different hits");
-        status = EXIT_VERIFICATION_FAILED;
-    }
+    return pimc_cluster_from_rank0(cluster, status);
+}
+
+int main(int argc, char **argv)
+{
+    struct pimc_cluster cluster;
+    pimc_cluster_start(&argc, &argv, &cluster);
+    int status = run(&cluster, argc, argv);
+    pimc_cluster_stop(&cluster);
     return status;
 }

@@ -67,7 +67,7 @@ static void collect_fields(const struct pimc_record *rec, struct record_fields *
     add_text(r, c->cpu_model);
     add_text(r, pimc_kernel_name(rec->kernel));
     add_text(r, c->compiler);
-    add_count(r, (uint64_t)o->threads * (uint64_t)rec->ranks);
+    add_count(r, (uint64_t)o->threads * (uint64_t)o->ranks);
     add_count(r, o->throws);
     add_count(r, rec->options->seed);
     add_count(r, o->hits);
@@ -90,10 +90,10 @@ static void collect_fields(const struct pimc_record *rec, struct record_fields *
     add_real_if(r, serial, o->serial.max_s);
     add_real_if(r, parallel, o->parallel.min_s);
     add_real_if(r, parallel, o->parallel.max_s);
-    add_count(r, (uint64_t)rec->ranks);
+    add_count(r, (uint64_t)o->ranks);
     add_count(r, (uint64_t)o->threads);
     add_count(r, (uint64_t)c->usable_cpus);
-    add_count(r, o->threads > c->usable_cpus);
+    add_count(r, pimc_oversubscribed(c, o->threads));
     add_text(r, rec->options->threads_source);
     add_text(r, c->openmp);
     add_text(r, c->omp_proc_bind);
@@ -140,10 +140,17 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
     const struct pimc_options *opt = rec->options;
     fprintf(out, "pimc-omp %s  Monte Carlo pi, Philox4x32-10 stream, seed %llu\n", c->version,
             (unsigned long long)opt->seed);
-    fprintf(out, "  %-13s %d (from %s; %d usable CPU%s)%s\n", "threads", o->threads, opt->threads_source,
-            c->usable_cpus, c->usable_cpus == 1 ? "" : "s", o->threads > c->usable_cpus ? " OVERSUBSCRIBED" : "");
+    const int workers = o->threads * o->ranks;
+    const char *oversubscribed = pimc_oversubscribed(c, o->threads) ? " OVERSUBSCRIBED" : "";
+    if (o->ranks > 1)
+        fprintf(out, "  %-13s %d = %d ranks x %d threads (threads from %s; %d usable CPU%s a rank)%s\n", "threads",
+                workers, o->ranks, o->threads, opt->threads_source, c->usable_cpus, c->usable_cpus == 1 ? "" : "s",
+                oversubscribed);
+    else
+        fprintf(out, "  %-13s %d (from %s; %d usable CPU%s)%s\n", "threads", o->threads, opt->threads_source,
+                c->usable_cpus, c->usable_cpus == 1 ? "" : "s", oversubscribed);
     fprintf(out, "  %-13s %llu (%.4g per thread)", "throws", (unsigned long long)o->throws,
-            (double)o->throws / o->threads);
+            (double)o->throws / workers);
     if (o->partial)
         fprintf(out, " of %llu asked: PARTIAL, stopped by a signal", (unsigned long long)o->throws_requested);
     fputc('\n', out);
@@ -152,18 +159,23 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
     fprintf(out, "  %-13s %.3e (standard error %.3e, z-score %+.2f)\n", "error", f->abs_error, f->std_error,
             f->z_score);
     if (o->parallel.runs > 0)
-        print_seconds_line(out, "parallel time", &o->parallel, (double)o->throws, o->threads);
+        print_seconds_line(out, "parallel time", &o->parallel, (double)o->throws, workers);
     if (o->serial.runs > 0)
         print_seconds_line(out, "serial time", &o->serial, (double)o->throws, 1);
     if (f->has_speedup)
-        fprintf(out, "  %-13s %.3f on %d threads, parallel efficiency %.1f%%\n", "speedup", f->speedup,
-                o->threads, 100.0 * f->efficiency);
+        fprintf(out, "  %-13s %.3f on %d threads, parallel efficiency %.1f%%\n", "speedup", f->speedup, workers,
+                100.0 * f->efficiency);
     fprintf(out, "  %-13s %s%s\n", "kernel", pimc_kernel_name(rec->kernel),
             opt->kernel == PIMC_KERNEL_AUTO ? " (auto: fastest this CPU runs)" : " (forced by --kernel)");
     fprintf(out, "  %-13s %s\n", "compiler", c->compiler);
     fprintf(out, "  %-13s %s; OMP_PROC_BIND=%s OMP_PLACES=%s\n", "OpenMP", c->openmp,
             *c->omp_proc_bind ? c->omp_proc_bind : "(unset)", *c->omp_places ? c->omp_places : "(unset)");
-    fprintf(out, "  %-13s %s, %s\n", "host", c->host, c->cpu_model);
+    if (o->ranks > 1) {
+        fprintf(out, "  %-13s %s\n", "MPI", c->mpi_library);
+        fprintf(out, "  %-13s %s; CPU %s\n", "hosts", c->hosts, c->cpu_model);
+    } else {
+        fprintf(out, "  %-13s %s, %s\n", "host", c->host, c->cpu_model);
+    }
     if (!o->hits_agree)
         fprintf(out, "  %-13s FAILED: runs of the same throws gave different hits\n", "verification");
     else
@@ -404,7 +416,7 @@ static void note_of(const struct pimc_record *p, char *note, size_t size)
 {
     const struct pimc_outcome *o = p->outcome;
     const char *words[] = {
-        o->threads > p->context->usable_cpus ? "oversubscribed" : NULL,
+        pimc_oversubscribed(p->context, o->threads) ? "oversubscribed" : NULL,
         o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s ? "noisy" : NULL,
         o->partial ? "partial" : !p->figures.verified ? "FAILED verification" : NULL,
     };
@@ -464,7 +476,10 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
             else if (break_even == 0)
                 break_even = o->throws;
         } else {
-            snprintf(cell[0], 48, "%d", o->threads);
+            if (o->ranks > 1)
+                snprintf(cell[0], 48, "%d (%dx%d)", o->threads * o->ranks, o->ranks, o->threads);
+            else
+                snprintf(cell[0], 48, "%d", o->threads);
             snprintf(cell[1], 48, "%.4f", o->parallel.median_s);
             snprintf(cell[2], 48, "%.4f", o->parallel.min_s);
             snprintf(cell[3], 48, "%.4f", o->parallel.max_s);

@@ -19,7 +19,6 @@ struct pimc_record {
     char timestamp[32];      /* ISO 8601, UTC */
     const char *mode;        /* single, strong, weak, sizes */
     const char *run;         /* repeat index, or "median" */
-    int ranks;
 };
 
 void pimc_print_report(FILE *out, const struct pimc_record *record);

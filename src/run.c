@@ -106,35 +106,54 @@ static void summarize(struct pimc_leg *leg)
 
 /* Returns false when stopped. The first complete run of the whole plan sets the
  * outcome's hits; every later complete run must match them. */
-static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
-                    struct pimc_outcome *outcome, bool *have_hits)
+static const struct pimc_cluster *cluster_of(const struct pimc_run_plan *plan, bool all_ranks)
 {
+    static struct pimc_cluster alone = {.rank = 0, .ranks = 1};
+    return all_ranks && plan->cluster != NULL ? plan->cluster : &alone;
+}
+
+/* The run's clock under MPI is the slowest rank's: the barrier lines the ranks
+ * up, and the run lasts until the last one is done. */
+static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
+                    struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
+{
+    const struct pimc_cluster *cluster = cluster_of(plan, all_ranks);
     bool stopped = false;
+    uint64_t first, share;
     leg->runs = 0;
+    if (!all_ranks && plan->cluster != NULL && plan->cluster->rank != 0)
+        return true; /* rank 0's leg */
+    pimc_cluster_share(cluster, plan->throws, &first, &share);
     if (plan->warm_up) {
         struct pimc_throw_job warm = {.kernel = plan->kernel, .seed = plan->seed, .threads = threads,
-                                      .throws = plan->throws < WARM_UP_THROWS ? plan->throws : WARM_UP_THROWS,
+                                      .first_throw = first, .throws = share < WARM_UP_THROWS ? share : WARM_UP_THROWS,
                                       .stop = plan->stop};
-        stopped = pimc_throw_parallel(&warm).throws < warm.throws;
+        stopped = pimc_cluster_sum(cluster, pimc_throw_parallel(&warm).throws) <
+                  pimc_cluster_sum(cluster, warm.throws);
     }
     for (int r = 0; r < plan->repeats && r < PIMC_MAX_RUNS && !stopped; r++) {
         struct progress progress;
         struct pimc_throw_job job = {
             .kernel = plan->kernel,
             .seed = plan->seed,
-            .throws = plan->throws,
+            .first_throw = first,
+            .throws = share,
             .threads = threads,
             .stop = plan->stop,
         };
-        if (plan->show_progress) {
-            progress_start(&progress, label, plan->throws);
+        const bool show_progress = plan->show_progress && cluster->rank == 0;
+        if (show_progress) {
+            progress_start(&progress, label, share);
             job.throws_done = &progress.done;
         }
-        double start = pimc_now();
+        pimc_cluster_barrier(cluster);
+        double start = pimc_cluster_time(cluster);
         struct pimc_tally tally = pimc_throw_parallel(&job);
-        double elapsed = pimc_now() - start;
-        if (plan->show_progress)
+        double elapsed = pimc_cluster_max(cluster, pimc_cluster_time(cluster) - start);
+        if (show_progress)
             progress_stop(&progress);
+        tally.throws = pimc_cluster_sum(cluster, tally.throws);
+        tally.hits = pimc_cluster_sum(cluster, tally.hits);
 
         if (tally.throws < plan->throws) {
             stopped = true;
@@ -166,13 +185,18 @@ void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome)
     outcome->throws = plan->throws;
     outcome->hits_agree = true;
     outcome->threads = pimc_start_team(plan->threads);
+    outcome->ranks = plan->rank0_only || plan->cluster == NULL ? 1 : plan->cluster->ranks;
 
-    bool complete = run_leg(plan, outcome->threads, "parallel", &outcome->parallel, outcome, &have_hits);
+    bool complete = run_leg(plan, outcome->threads, "parallel", &outcome->parallel, outcome, &have_hits,
+                            !plan->rank0_only);
     if (complete && plan->serial) {
         pimc_start_team(1);
-        complete = run_leg(plan, 1, "serial", &outcome->serial, outcome, &have_hits);
+        complete = run_leg(plan, 1, "serial", &outcome->serial, outcome, &have_hits, false);
     }
     outcome->partial = !complete;
+    /* Rank 0 alone ran the serial leg: every rank must still take the same path next. */
+    if (plan->cluster != NULL)
+        outcome->partial = pimc_cluster_agree(plan->cluster, outcome->partial);
 }
 
 struct pimc_outcome pimc_outcome_of_run(const struct pimc_outcome *outcome, int run)
@@ -202,16 +226,17 @@ struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, enum pim
     /* With every throw a hit (or every one a miss) the binomial error is 0 and the
      * estimate cannot be trusted at all: an infinite z-score fails verification. */
     f.z_score = f.std_error > 0 ? (f.pi - M_PI) / f.std_error : (f.abs_error > 0 ? INFINITY : 0.0);
+    const int workers = outcome->threads * (outcome->ranks > 1 ? outcome->ranks : 1);
     if (outcome->parallel.runs > 0 && outcome->parallel.median_s > 0) {
         f.throws_per_s = n / outcome->parallel.median_s;
-        f.throws_per_s_per_thread = f.throws_per_s / outcome->threads;
+        f.throws_per_s_per_thread = f.throws_per_s / workers;
     }
     /* Speedup compares the same throws: only when both legs completed. */
     if (!outcome->partial && outcome->serial.runs > 0 && outcome->parallel.median_s > 0) {
         const double ratio = outcome->serial.median_s / outcome->parallel.median_s;
         f.has_speedup = true;
-        f.speedup = scaling == PIMC_WEAK ? ratio * outcome->threads : ratio;
-        f.efficiency = scaling == PIMC_WEAK ? ratio : ratio / outcome->threads;
+        f.speedup = scaling == PIMC_WEAK ? ratio * workers : ratio;
+        f.efficiency = scaling == PIMC_WEAK ? ratio : ratio / workers;
     }
     f.verified = outcome->hits_agree && fabs(f.z_score) <= PIMC_VERIFY_SIGMAS;
     return f;

@@ -4,6 +4,7 @@
 #ifndef PIMC_RUN_H
 #define PIMC_RUN_H
 
+#include "cluster.h"
 #include "kernel.h"
 
 #include <stdatomic.h>
@@ -20,6 +21,10 @@ struct pimc_run_plan {
     bool warm_up;            /* an untimed run before each leg's timed ones */
     bool show_progress;      /* on stderr, for runs past two seconds */
     const atomic_bool *stop; /* set by a signal handler: finish the blocks under way and return */
+    /* Ranks that share the parallel run's throws; the serial run is rank 0's
+     * alone. NULL: this process only. */
+    const struct pimc_cluster *cluster;
+    bool rank0_only; /* the "parallel" run too is rank 0's alone (a study's 1-core baseline) */
 };
 
 #define PIMC_MAX_RUNS 100
@@ -37,7 +42,8 @@ struct pimc_outcome {
     uint64_t hits;
     bool partial;    /* stopped before every run completed */
     bool hits_agree; /* every complete run, parallel or serial, gave the same hits */
-    int threads;     /* what the OpenMP runtime gave */
+    int threads;     /* per rank: what the OpenMP runtime gave */
+    int ranks;       /* that took part in the parallel run */
     struct pimc_leg parallel, serial;
 };
 

@@ -24,6 +24,8 @@ struct study {
 static void emit(struct study *s, const struct pimc_record *record)
 {
     char error[512];
+    if (s->plan.cluster->rank != 0)
+        return;
     if (s->options->json) {
         fputs(s->json_rows++ ? ",\n" : "[\n", stdout);
         pimc_print_json_object(stdout, record);
@@ -45,7 +47,6 @@ static struct pimc_record record_of(struct study *s, const struct pimc_outcome *
         .kernel = s->plan.kernel,
         .mode = s->mode,
         .run = run,
-        .ranks = 1,
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
     return record;
@@ -75,12 +76,14 @@ static void record_point(struct study *s, const struct pimc_outcome *outcome)
     s->points++;
 }
 
-static void measure(struct study *s, int threads, uint64_t throws, bool serial, struct pimc_outcome *outcome)
+static void measure(struct study *s, int threads, uint64_t throws, bool serial, bool rank0_only,
+                    struct pimc_outcome *outcome)
 {
     struct pimc_run_plan plan = s->plan;
     plan.threads = threads;
     plan.throws = throws;
     plan.serial = serial;
+    plan.rank0_only = rank0_only;
     pimc_run(&plan, outcome);
 }
 
@@ -88,16 +91,18 @@ static void scaling_study(struct study *s)
 {
     const struct pimc_options *o = s->options;
     struct pimc_outcome baseline, outcome;
-    /* The 1-thread time is every speedup's denominator: it is measured first and
-     * is the table's first line, whether or not the list names 1 thread. */
-    measure(s, 1, o->throws, false, &baseline);
+    /* The 1-core time is every speedup's denominator: it is measured first (on
+     * rank 0 alone under MPI) and is the table's first line, whether or not the
+     * list names 1 thread. */
+    measure(s, 1, o->throws, false, true, &baseline);
     baseline.serial = baseline.parallel;
     record_point(s, &baseline);
     for (int i = 0; i < o->sweep_count && !s->result.partial; i++) {
         const int threads = o->sweep_threads[i];
-        if (threads == 1)
-            continue;
-        measure(s, threads, s->scaling == PIMC_WEAK ? o->throws * (uint64_t)threads : o->throws, false, &outcome);
+        if (threads == 1 && s->plan.cluster->ranks == 1)
+            continue; /* that is the baseline */
+        const uint64_t workers = (uint64_t)threads * (uint64_t)s->plan.cluster->ranks;
+        measure(s, threads, s->scaling == PIMC_WEAK ? o->throws * workers : o->throws, false, false, &outcome);
         outcome.serial = baseline.parallel;
         /* Strong scaling throws the same darts: the same hits, or something is wrong. */
         if (s->scaling == PIMC_STRONG && !outcome.partial && outcome.hits != baseline.hits)
@@ -110,7 +115,7 @@ static void sizes_study(struct study *s)
 {
     for (int i = 0; i < s->options->size_count && !s->result.partial; i++) {
         struct pimc_outcome outcome;
-        measure(s, s->options->threads, s->options->sizes[i], true, &outcome);
+        measure(s, s->options->threads, s->options->sizes[i], true, false, &outcome);
         record_point(s, &outcome);
     }
 }
@@ -119,7 +124,7 @@ static void warn_about_points(const struct study *s)
 {
     for (int i = 0; i < s->points; i++) {
         const struct pimc_outcome *o = &s->outcomes[i];
-        if (o->threads > s->context->usable_cpus)
+        if (pimc_oversubscribed(s->context, o->threads))
             fprintf(stderr, "pimc-omp: warning: %d threads on %d usable CPUs: that row is marked oversubscribed "
                             "and is not a speed result\n",
                     o->threads, s->context->usable_cpus);
@@ -131,7 +136,8 @@ static void warn_about_points(const struct study *s)
 }
 
 struct pimc_study_result pimc_run_study(const struct pimc_options *options, const struct pimc_context *context,
-                                        struct pimc_csv *csv, const atomic_bool *stop)
+                                        struct pimc_csv *csv, const atomic_bool *stop,
+                                        const struct pimc_cluster *cluster)
 {
     struct study *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -151,6 +157,7 @@ struct pimc_study_result pimc_run_study(const struct pimc_options *options, cons
         .warm_up = true,
         .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
         .stop = stop,
+        .cluster = cluster,
     };
 
     if (options->size_count > 0)
@@ -158,12 +165,14 @@ struct pimc_study_result pimc_run_study(const struct pimc_options *options, cons
     else
         scaling_study(s);
 
-    if (options->json && s->json_rows > 0)
-        fputs("\n]\n", stdout);
-    else if (!options->json && !options->quiet)
-        pimc_print_study_table(stdout, s->summary, s->points, options->markdown);
-    fflush(stdout);
-    warn_about_points(s);
+    if (cluster->rank == 0) {
+        if (options->json && s->json_rows > 0)
+            fputs("\n]\n", stdout);
+        else if (!options->json && !options->quiet)
+            pimc_print_study_table(stdout, s->summary, s->points, options->markdown);
+        fflush(stdout);
+        warn_about_points(s);
+    }
     struct pimc_study_result result = s->result;
     free(s);
     return result;

@@ -6,6 +6,7 @@
 #define PIMC_STUDY_H
 
 #include "cli.h"
+#include "cluster.h"
 #include "report.h"
 #include "sysinfo.h"
 
@@ -18,6 +19,7 @@ struct pimc_study_result {
 };
 
 struct pimc_study_result pimc_run_study(const struct pimc_options *options, const struct pimc_context *context,
-                                        struct pimc_csv *csv, const atomic_bool *stop);
+                                        struct pimc_csv *csv, const atomic_bool *stop,
+                                        const struct pimc_cluster *cluster);
 
 #endif

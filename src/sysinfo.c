@@ -67,4 +67,15 @@ void pimc_probe_context(struct pimc_context *context)
     context->slurm_job_id = env_or_empty("SLURM_JOB_ID");
     context->version = PIMC_VERSION;
     context->usable_cpus = pimc_usable_cpus();
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    context->online_cpus = online > 0 ? (int)online : context->usable_cpus;
+    context->ranks_on_host = 1;
+    context->hosts = context->host;
+    context->mpi_library = "";
+}
+
+bool pimc_oversubscribed(const struct pimc_context *context, int threads_per_rank)
+{
+    return threads_per_rank > context->usable_cpus ||
+           (long)threads_per_rank * context->ranks_on_host > context->online_cpus;
 }

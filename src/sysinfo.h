@@ -3,6 +3,8 @@
 #ifndef PIMC_SYSINFO_H
 #define PIMC_SYSINFO_H
 
+#include <stdbool.h>
+
 struct pimc_context {
     char host[256];
     char cpu_model[256];
@@ -14,7 +16,16 @@ struct pimc_context {
     const char *slurm_job_id;
     const char *version;
     int usable_cpus;           /* CPUs in this process's affinity mask */
+    int online_cpus;           /* CPUs of the whole host */
+    /* Filled in from the cluster after probing: */
+    int ranks_on_host;         /* MPI ranks sharing this host (1 without MPI) */
+    const char *hosts;         /* "node1 (ranks 0-3), ..." */
+    const char *mpi_library;   /* "" without MPI */
 };
+
+/* More threads than CPUs to run them: this process's own mask, or all the
+ * ranks on this host together against the host's CPUs. */
+bool pimc_oversubscribed(const struct pimc_context *context, int threads_per_rank);
 
 void pimc_probe_context(struct pimc_context *context);
 

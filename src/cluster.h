@@ -1,0 +1,49 @@
+/* The processes of one run: MPI ranks when an MPI launcher (mpirun, srun
+ * --mpi=pmix) started several, else a single process. Without MPI in the build,
+ * or when started alone, every call here is the one-process identity. */
+#ifndef PIMC_CLUSTER_H
+#define PIMC_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pimc_cluster {
+    int rank, ranks;
+    bool mpi;             /* MPI was initialised */
+    int ranks_on_host;    /* ranks that share this rank's host */
+    int hosts;            /* distinct hosts */
+    char host_list[512];  /* "node1 (ranks 0-3), node2 (ranks 4-7)"; complete on rank 0 */
+};
+
+/* Initialises MPI only when a launcher started this process (its environment
+ * says so): a pimc-omp started alone never pays for MPI start-up. */
+void pimc_cluster_start(int *argc, char ***argv, struct pimc_cluster *cluster);
+void pimc_cluster_stop(const struct pimc_cluster *cluster);
+
+/* Every rank passes the same status; the largest wins, so one rank's bad
+ * argument or unwritable file ends the whole job instead of hanging it. */
+int pimc_cluster_agree(const struct pimc_cluster *cluster, int status);
+
+/* Rank 0's value, on every rank: for decisions only rank 0 can make (it alone
+ * runs the serial reference and writes the output). */
+int pimc_cluster_from_rank0(const struct pimc_cluster *cluster, int value);
+
+void pimc_cluster_barrier(const struct pimc_cluster *cluster);
+uint64_t pimc_cluster_sum(const struct pimc_cluster *cluster, uint64_t value);
+double pimc_cluster_max(const struct pimc_cluster *cluster, double value);
+
+/* MPI_Wtime under MPI, the monotonic clock otherwise. */
+double pimc_cluster_time(const struct pimc_cluster *cluster);
+
+/* This rank's share of throws [0, throws): contiguous, sizes differing by at most one. */
+void pimc_cluster_share(const struct pimc_cluster *cluster, uint64_t throws, uint64_t *first, uint64_t *count);
+
+/* Copies a launcher started (Slurm tasks, mpirun ranks) as seen from the
+ * environment: more than 1 with one rank means independent copies. */
+int pimc_cluster_launched_copies(void);
+
+/* "Open MPI 4.1.4" or similar; "" without MPI. */
+const char *pimc_cluster_library(void);
+
+#endif
