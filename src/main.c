@@ -72,7 +72,7 @@ static void warn_about_measurement(const struct pimc_outcome *outcome, int asked
                         "time reliably; throw more darts or --repeat\n",
                 outcome->parallel.median_s * 1e6, pimc_timer_tick() * 1e9);
     if (outcome->parallel.runs > 1 && outcome->parallel.max_s > PIMC_NOISY_SPREAD * outcome->parallel.min_s)
-        fprintf(stderr, "pimc-omp: warning: parallel times spread from %.4f to %.4f s: the machine is noisy; "
+        fprintf(stderr, "pimc-omp: warning: parallel times spread from %.4g to %.4g s: the machine is noisy; "
                         "take the median with care\n",
                 outcome->parallel.min_s, outcome->parallel.max_s);
 }
@@ -179,6 +179,7 @@ static int run(const struct pimc_cluster *cluster, int argc, char **argv)
         .threads = options.threads,
         .repeats = options.repeats,
         .serial = options.serial,
+        .warm_up = options.repeats > 1, /* a repeated run's figures should not include a cold first run */
         .show_progress = !options.quiet && !options.json && isatty(STDERR_FILENO),
         .stop = &stop_requested,
         .cluster = cluster,

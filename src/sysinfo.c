@@ -3,6 +3,7 @@
 #include "kernel.h"
 #include "version.h"
 
+#include <omp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,17 @@ static const char *env_or_empty(const char *name)
     return value != NULL ? value : "";
 }
 
+/* The affinity mask as the process started with it: with OMP_PROC_BIND set,
+ * the OpenMP runtime pins this thread to one place before main() runs, so
+ * sched_getaffinity() alone would see one CPU; omp_get_num_procs() still counts
+ * the mask the runtime found at start-up. */
 int pimc_usable_cpus(void)
 {
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        return CPU_COUNT(&set);
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    return online > 0 ? (int)online : 1;
+    int cpus = omp_get_num_procs();
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > cpus)
+        cpus = CPU_COUNT(&set);
+    return cpus > 0 ? cpus : 1;
 }
 
 /* x86 names the CPU in "model name"; arm64 kernels often give no name at all. */

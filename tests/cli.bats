@@ -263,3 +263,13 @@ PY
         [ "$got" = "$want" ] || { echo "throws $throws seed $seed: pimc-omp $got, Python $want"; false; }
     done
 }
+
+@test "OMP_PROC_BIND pins the main thread early: the usable CPUs are still the whole mask" {
+    out=$(OMP_PROC_BIND=close OMP_PLACES=cores taskset -c 0,1 "$PIMC" -t 2 --no-serial --json 1e6 2>"$TMP/err")
+    python3 -c '
+import json, sys
+row = json.loads(sys.argv[1])
+assert (row["usable_cpus"], row["oversubscribed"], row["omp_proc_bind"]) == (2, 0, "close"), row
+' "$out"
+    ! grep -q oversubscribed "$TMP/err"
+}
