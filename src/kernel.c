@@ -71,7 +71,9 @@ static uint64_t block_hits_scalar(uint64_t seed, uint64_t first_block, uint64_t 
 /* ---- AVX-512F: 8 blocks per zmm, 4 independent groups in flight ---------- */
 
 #define AVX512_LANES 8
+#ifndef AVX512_GROUPS
 #define AVX512_GROUPS 4 /* 4 x 4 state registers: enough to hide vpmuludq latency */
+#endif
 
 __attribute__((target("avx512f"))) static uint64_t block_hits_avx512(uint64_t seed, uint64_t first_block,
                                                                      uint64_t blocks)
@@ -129,7 +131,9 @@ __attribute__((target("avx512f"))) static uint64_t block_hits_avx512(uint64_t se
 /* ---- AVX2: 4 blocks per ymm, 2 groups (16 ymm registers only) ------------- */
 
 #define AVX2_LANES 4
+#ifndef AVX2_GROUPS
 #define AVX2_GROUPS 2
+#endif
 
 __attribute__((target("avx2"))) static uint64_t block_hits_avx2(uint64_t seed, uint64_t first_block,
                                                                  uint64_t blocks)
