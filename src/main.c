@@ -39,9 +39,7 @@ enum exit_status {
 static atomic_bool stop_requested;
 static volatile sig_atomic_t stop_signal;
 
-/* Async-signal-safe: a lock-free atomic store and a sig_atomic_t. A second
- * signal gets the default action (SA_RESETHAND): a user can always kill a
- * run that does not stop. */
+/* Async-signal-safe: a lock-free atomic store and a sig_atomic_t. */
 static void on_stop_signal(int signal_number)
 {
     stop_signal = signal_number;
@@ -53,10 +51,13 @@ static void install_stop_handlers(void)
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_stop_signal;
-    action.sa_flags = SA_RESETHAND;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
+    /* Batch systems often send SIGTERM more than once (to the step, then to
+     * every process): later ones must not cut the partial row short. */
     sigaction(SIGTERM, &action, NULL);
+    /* A second Ctrl-C is a person who wants out now: the default action. */
+    action.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &action, NULL);
 }
 
 static void warn_about_measurement(const struct pimc_outcome *outcome, int asked_threads)
@@ -136,7 +137,8 @@ static int run(const struct pimc_cluster *cluster, int argc, char **argv)
                 PIMC_HAVE_MPI ? "not by an MPI launcher this build knows (use srun --mpi=pmix or mpirun)"
                               : "this build has no MPI (rebuild with -Dmpi=enabled)",
                 pimc_cluster_launched_copies());
-    if (leader && pimc_oversubscribed(&context, options.threads))
+    const bool study = options.sweep_count > 0 || options.size_count > 0;
+    if (leader && !study && pimc_oversubscribed(&context, options.threads))
         fprintf(stderr, "pimc-omp: warning: %d threads%s on %d usable CPUs: oversubscribed, the times are not "
                         "a speed result\n",
                 options.threads * context.ranks_on_host, context.ranks_on_host > 1 ? " (all ranks here)" : "",
@@ -148,9 +150,10 @@ static int run(const struct pimc_cluster *cluster, int argc, char **argv)
         pimc_csv_close(&csv);
         return status;
     }
-    if (options.sweep_count > 0 || options.size_count > 0) {
-        const uint64_t most_workers = (uint64_t)options.sweep_threads[options.sweep_count - 1] * (uint64_t)cluster->ranks;
-        if (options.weak && options.throws > PIMC_MAX_THROWS / most_workers) {
+    if (study) {
+        const uint64_t most_workers =
+            options.weak ? (uint64_t)options.sweep_threads[options.sweep_count - 1] * (uint64_t)cluster->ranks : 1;
+        if (options.throws > PIMC_MAX_THROWS / most_workers) {
             if (leader)
                 fprintf(stderr, "pimc-omp: --weak with %llu throws per thread on up to %llu threads passes "
                                 "2^63-1 throws; throw fewer per thread\n",

@@ -273,3 +273,20 @@ assert (row["usable_cpus"], row["oversubscribed"], row["omp_proc_bind"]) == (2, 
 ' "$out"
     ! grep -q oversubscribed "$TMP/err"
 }
+
+@test "started as several tasks without an MPI launcher: says it runs independent copies" {
+    SLURM_STEP_NUM_TASKS=4 run --separate-stderr -0 "$PIMC" -t 1 --no-serial 1e6
+    [[ $stderr == *"started as 4 tasks"*"running 4 independent copies"* ]]
+}
+
+@test "a second SIGTERM while stopping does not cut the partial row short" {
+    "$PIMC" -t 2 --csv "$TMP/twice.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
+    pid=$!
+    sleep 1.5
+    kill -TERM "$pid"
+    kill -TERM "$pid" 2>/dev/null || true
+    status=0
+    wait "$pid" || status=$?
+    [ "$status" -eq 143 ]
+    [ "$(python3 -c 'import csv,sys; print(list(csv.DictReader(open(sys.argv[1])))[-1]["status"])' "$TMP/twice.csv")" = partial ]
+}

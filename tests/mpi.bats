@@ -84,8 +84,3 @@ assert len({r["hits"] for r in rows}) == 1
     [ $(( $(date +%s) - start )) -lt 30 ]
     ! pgrep -f "^$PIMC -t 1 1e13"
 }
-
-@test "started as several tasks without an MPI launcher: says it runs independent copies" {
-    SLURM_STEP_NUM_TASKS=4 run --separate-stderr -0 "$PIMC" -t 1 --no-serial 1e6
-    [[ $stderr == *"started as 4 tasks"*"running 4 independent copies"* ]]
-}
