@@ -16,6 +16,17 @@ dir=$(cd "$1" && pwd)
 wait_s=${PIMC_SLURM_WAIT:-30}
 export SLURM_CONF=$dir/slurm.conf
 
+# The watchdog of slurm-up.sh (PIMC_SLURM_OWNER) goes first -- unless this is the watchdog, which
+# execs this script when its owner is gone.
+if [[ -r $dir/run/watchdog.pid ]]; then
+    read -r pid <"$dir/run/watchdog.pid"
+    if [[ $pid =~ ^[1-9][0-9]*$ && $pid != "$$" ]] &&
+        tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qx 'pimc-slurm-watchdog' &&
+        tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF "$dir"; then
+        kill -TERM "$pid" 2>/dev/null
+    fi
+fi
+
 # pid_of NAME PIDFILE: the PID in PIDFILE if that process is alive and is NAME.
 pid_of() {
     local name=$1 file=$2 pid comm

@@ -15,6 +15,9 @@
 #                    1..16-CPU submissions can be exercised on a small machine -- plumbing, not timings
 #                    (SlurmdParameters=config_overrides keeps slurmctld from draining the node for it).
 #   PIMC_SLURM_WAIT  seconds to wait for each daemon and for the node to become idle (default 30).
+#   PIMC_SLURM_OWNER a PID (e.g. the test runner's): a watchdog, in a session of its own, runs
+#                    slurm-down.sh DIR as soon as that process is gone -- for when the runner is killed
+#                    outright (a test timeout) and cannot tear down itself. slurm-down.sh stops it.
 #
 # The configuration follows /work/shared/notes/slurm-and-mpi-on-one-machine.md: proctrack/linuxproc and
 # task/none (no cgroups here), cons_tres + CR_Core, EnforcePartLimits=ALL (an impossible request is
@@ -39,6 +42,8 @@ cpus=${PIMC_SLURM_CPUS:-16}
 wait_s=${PIMC_SLURM_WAIT:-30}
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "PIMC_SLURM_CPUS='$cpus' is not a positive integer"
 [[ $wait_s =~ ^[1-9][0-9]*$ ]] || die "PIMC_SLURM_WAIT='$wait_s' is not a positive integer"
+owner=${PIMC_SLURM_OWNER:-}
+[[ -z $owner || -d /proc/$owner ]] || die "PIMC_SLURM_OWNER=$owner is not a running process"
 
 ok=0
 on_exit() {
@@ -68,10 +73,29 @@ wait_for() {
 
 port_free() { [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
 
-# The munge user must reach its files through DIR, whatever umask or mktemp gave it.
+# The munge user must reach its files through DIR, whatever umask or mktemp gave it; DIR's parents
+# are the caller's to open (mktemp -d makes 0700 directories).
 chmod 0755 "$dir"
+p=$(dirname "$dir")
+while [[ $p != / ]]; do
+    [[ $(stat -c %A "$p") == ?????????[xt] ]] ||
+        die "the munge user cannot reach $dir: $p is not searchable by others (chmod o+x $p)"
+    p=$(dirname "$p")
+done
 install -d -m 0755 "$dir/log" "$dir/run" "$dir/state" "$dir/spool"
 install -d -m 0755 -o munge -g munge "$dir/munge"
+
+if [[ -n $owner ]]; then
+    # Started first, so that even a half-started cluster is torn down. It closes every descriptor it
+    # inherits beyond stderr: a test runner waits for the ends of its pipes (bats: fd 3 and more).
+    # shellcheck disable=SC2016 # expanded by the watchdog's shell
+    setsid bash -c '
+        for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null; done
+        while [[ -d /proc/$1 ]]; do sleep 1; done
+        exec "$2" "$3"' pimc-slurm-watchdog "$owner" "$here/slurm-down.sh" "$dir" \
+        </dev/null >>"$dir/log/watchdog.log" 2>&1 &
+    printf '%s\n' "$!" >"$dir/run/watchdog.pid"
+fi
 
 # MUNGE: a fresh key and a private socket (clients need search permission on its directory), the
 # daemon run as the munge user (munged refuses to run as root).

@@ -1,0 +1,332 @@
+#!/usr/bin/env bats
+# tests/slurm/slurm.bats -- the job scripts in slurm/ against a real one-node Slurm.
+#
+#   PIMC=$PWD/build/pimc-omp bats --tap tests/slurm/slurm.bats
+#   meson test -C build --suite slurm            (tests/meson.build passes PIMC)
+#
+# setup_file brings up a private Slurm (munged, slurmctld, slurmd; tests/slurm/slurm-up.sh) in a
+# fresh directory under /tmp, where every job's output and CSV also go; teardown_file stops it by its
+# pid files (slurm-down.sh) whatever the tests did, and removes the directory (PIMC_SLURM_KEEP=1
+# keeps it, with the daemons' logs, for a look). Should bats be killed outright, a watchdog stops the
+# daemons. Needs root, slurm-wlm, munge, python3, shellcheck; no systemd. Without root or those
+# programs the tests skip, saying why; PIMC_SLURM_REQUIRED=1 (for CI, which installs them) makes that
+# a failure instead. The node declares 16 CPUs on whatever the machine has: the tests check the
+# scripts' plumbing (threads = CPUs per task, rows, signals), never timings.
+#
+# PIMC is the pimc-omp binary (default: build/pimc-omp of this checkout). When it does not exist the
+# tests that run it fail, saying so; they never skip. About 1.5 minutes, most of it the time-limit
+# test, which waits for Slurm's time-limit signal (its checks run every ~30 s).
+
+bats_require_minimum_version 1.5.0
+
+# The CSV columns of pimc-omp's contract, in order.
+CSV_HEADER=timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,z_score,throws_per_s_per_thread,status,throws_requested,mode,run,repeats,serial_min_s,serial_max_s,parallel_min_s,parallel_max_s,ranks,threads_per_rank,usable_cpus,oversubscribed,threads_source,openmp,omp_proc_bind,omp_places,omp_schedule,version,slurm_job_id
+
+setup_file() {
+    REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+    PIMC=${PIMC:-$REPO/build/pimc-omp}
+    [[ $PIMC == /* ]] || PIMC=$PWD/$PIMC
+    export REPO PIMC
+    # Nothing of the caller's settings may leak into the jobs through sbatch's --export=ALL.
+    unset PIMC_CSV PIMC_MODULES PIMC_CORES OMP_NUM_THREADS OMP_PROC_BIND OMP_PLACES
+
+    # Without root or the Slurm and MUNGE programs the Slurm tests skip, saying why (bats 1.8 cannot
+    # skip from setup_file: each test asks needs_slurm) -- or fail, with PIMC_SLURM_REQUIRED=1 (CI).
+    local missing=() tool
+    for tool in slurmctld slurmd sbatch srun squeue sinfo scancel scontrol munged mungekey munge \
+        unmunge runuser setsid ss python3; do
+        command -v "$tool" >/dev/null || missing+=("$tool")
+    done
+    SLURM_SKIP=
+    if [[ $EUID -ne 0 ]]; then
+        SLURM_SKIP="a private Slurm needs root (slurmd runs jobs as their user)"
+    elif ((${#missing[@]} > 0)); then
+        SLURM_SKIP="no ${missing[*]}: install slurm-wlm, munge, iproute2, python3"
+    fi
+    export SLURM_SKIP
+    if [[ -n $SLURM_SKIP ]]; then
+        if [[ -n ${PIMC_SLURM_REQUIRED:-} ]]; then
+            echo "PIMC_SLURM_REQUIRED is set, but $SLURM_SKIP" >&2
+            return 1
+        fi
+        return 0
+    fi
+
+    TESTDIR=$(mktemp -d /tmp/pimc-slurm.XXXXXX)
+    chmod 0755 "$TESTDIR" # the munge user must reach its socket inside
+    export TESTDIR
+    # PIMC_SLURM_OWNER: should bats itself be killed outright (a test timeout), a watchdog stops Slurm.
+    local env_line
+    env_line=$(PIMC_SLURM_OWNER=$BATS_ROOT_PID "$BATS_TEST_DIRNAME/slurm-up.sh" "$TESTDIR/cluster") ||
+        return 1
+    eval "$env_line"
+    export SLURM_CONF
+}
+
+teardown_file() {
+    [[ -n ${TESTDIR:-} ]] || return 0
+    "$BATS_TEST_DIRNAME/slurm-down.sh" "$TESTDIR/cluster"
+    if [[ -n ${PIMC_SLURM_KEEP:-} ]]; then
+        echo "# kept $TESTDIR (logs in cluster/log)" >&3
+    else
+        rm -rf "$TESTDIR"
+    fi
+}
+
+needs_slurm() {
+    if [[ -n $SLURM_SKIP ]]; then skip "$SLURM_SKIP"; fi
+}
+
+# The binary under test must exist: fail (not skip) when it does not.
+require_pimc() {
+    if [[ ! -f $PIMC || ! -x $PIMC ]]; then
+        echo "PIMC=$PIMC is not an executable file: build pimc-omp (meson compile -C build) or set PIMC" >&2
+        return 1
+    fi
+}
+
+# A fresh submit directory for one test; job output and default CSVs land there.
+workdir() {
+    mkdir -p "$TESTDIR/$1"
+    cd "$TESTDIR/$1" || return 1
+}
+
+# csv_rows FILE COLUMN... -- check FILE is one header (the contract's, exactly) and whole rows (as
+# many fields as header columns, RFC 4180 quoting), then print the given columns of each row.
+csv_rows() {
+    python3 - "$CSV_HEADER" "$@" <<'EOF'
+import csv, sys
+header, path, cols = sys.argv[1].split(","), sys.argv[2], sys.argv[3:]
+with open(path, newline="") as f:
+    rows = list(csv.reader(f))
+if not rows or rows[0] != header:
+    sys.exit(f"{path}: first line is not the contract's header: {rows[0] if rows else 'empty file'}")
+for n, row in enumerate(rows[1:], start=2):
+    if row == header:
+        sys.exit(f"{path}:{n}: a second header")
+    if len(row) != len(header):
+        sys.exit(f"{path}:{n}: {len(row)} fields, not {len(header)}: {row}")
+    print(" ".join(row[header.index(c)] for c in cols))
+EOF
+}
+
+# The CPUs a job's processes may run on: this machine's, as task/none binds nothing (nproc would
+# answer OMP_NUM_THREADS instead, if set).
+machine_cpus() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
+
+# job_state ID -- the job's state and exit code from the jobcomp/filetxt log, e.g. "COMPLETED 0:0".
+job_state() {
+    local i line
+    for ((i = 0; i < 50; i++)); do
+        line=$(grep "^JobId=$1 " "$TESTDIR/cluster/jobcomp.txt" 2>/dev/null) && break
+        sleep 0.2
+    done
+    [[ -n $line ]] || { echo "job $1 has no jobcomp line" >&2; return 1; }
+    sed -E 's/.* JobState=([A-Z_]+) .* ExitCode=([0-9:]+).*/\1 \2/' <<<"$line"
+}
+
+# wait_job ID SECONDS -- poll until the job has ended (faster than sbatch --wait's backoff).
+wait_job() {
+    local i state
+    for ((i = 0; i < $2 * 2; i++)); do
+        state=$(squeue -h -t all -j "$1" -o %T 2>/dev/null)
+        case $state in PENDING | RUNNING | CONFIGURING | COMPLETING | SUSPENDED | "") ;; *) return 0 ;; esac
+        sleep 0.5
+    done
+    echo "job $1 did not end within $2 s (state: ${state:-unknown})" >&2
+    return 1
+}
+
+@test "pimc.sh with sbatch --wait -c 2: defaults for binary, CSV and output; context, result, one row" {
+    needs_slurm
+    require_pimc
+    workdir defaults
+    mkdir -p build && ln -s "$PIMC" build/pimc-omp # the default binary: build/pimc-omp of the submit dir
+    run env -u PIMC sbatch --wait --parsable -c 2 "$REPO/slurm/pimc.sh" 1e7
+    echo "$output"
+    [ "$status" -eq 0 ]
+    id=${output%%;*}
+    [[ $id =~ ^[0-9]+$ ]]
+    [ "$(job_state "$id")" = "COMPLETED 0:0" ]
+
+    out=slurm-$id.out
+    [ -f "$out" ]
+    cat "$out"
+    grep -Eq "^job id +$id\$" "$out"
+    grep -Eq '^partition +debug$' "$out"
+    grep -Eq '^cpus per task +2$' "$out"
+    grep -Eq "^binary +$TESTDIR/defaults/build/pimc-omp\$" "$out"
+    grep -Eq '^version +pimc-omp [^ ]+' "$out"
+    grep -Eq '^OMP_NUM_THREADS +2$' "$out"
+    grep -Eq '^OMP_PROC_BIND +close$' "$out"
+    grep -Eq '^OMP_PLACES +cores$' "$out"
+    grep -Eq "^csv +$TESTDIR/defaults/results/slurm-runs.csv\$" "$out"
+    grep -Eq -- '--cpus-per-task=2 .*/pimc-omp --csv .*slurm-runs.csv 1e7$' "$out"
+    grep -Eq '3\.14[0-9]+' "$out" # the estimate in pimc-omp's report
+    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 0 " "$out"
+
+    run csv_rows results/slurm-runs.csv threads throws throws_requested status mode slurm_job_id \
+        threads_source omp_proc_bind omp_places usable_cpus
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${output% *}" = "2 10000000 10000000 complete single $id OMP_NUM_THREADS close cores" ]
+    # usable_cpus: what the process may run on, not where OMP_PROC_BIND put its first thread.
+    echo "usable_cpus ${output##* }, CPUs the job may use $(machine_cpus)"
+    [ "${output##* }" = "$(machine_cpus)" ]
+}
+
+@test "pimc.sh with PIMC, PIMC_CSV, -c 4 and pimc-omp options: rows append under one header" {
+    needs_slurm
+    require_pimc
+    workdir vars
+    csv=$TESTDIR/vars/out/runs.csv
+    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -c 2 "$REPO/slurm/pimc.sh" 1e6
+    [ "$status" -eq 0 ]
+    first=${output%%;*}
+    # A stand-in for the cluster's `module` (Lmod and Environment Modules are shell functions that
+    # sbatch hands to the job through the environment).
+    module() { echo "module $*" >>"$TESTDIR/vars/module.log"; }
+    export -f module
+    run env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_MODULES="gcc openmpi" sbatch --wait --parsable -c 4 \
+        -J pimc-c4 "$REPO/slurm/pimc.sh" 2e6 --seed 7 --no-serial
+    echo "$output"
+    [ "$status" -eq 0 ]
+    second=${output%%;*}
+    cat "slurm-$second.out"
+    grep -Eq '^job name +pimc-c4$' "slurm-$second.out"
+    grep -Eq '^cpus per task +4$' "slurm-$second.out"
+    grep -Eq '^OMP_NUM_THREADS +4$' "slurm-$second.out"
+    grep -Eq "^binary +$PIMC\$" "slurm-$second.out"
+    grep -Eq '^time limit +30:00$' "slurm-$second.out" # the script's default
+    grep -Eq '^modules +gcc openmpi$' "slurm-$second.out"
+    [ "$(cat module.log)" = "module load gcc openmpi" ]
+
+    run csv_rows "$csv" threads throws seed serial_s status slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} =~ ^2\ 1000000\ 1\ [0-9.e+-]+\ complete\ $first$ ]] # serial_s: a time
+    [ "${lines[1]}" = "4 2000000 7  complete $second" ] # --no-serial: serial_s empty
+    [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "pimc.sh outside Slurm, or with a missing binary: exit 2 and say why" {
+    needs_slurm
+    run -2 env -u SLURM_JOB_ID bash "$REPO/slurm/pimc.sh" 1e6
+    [[ $output == *"not inside a Slurm job; submit it"* ]]
+
+    workdir nobinary
+    run env PIMC=/nonexistent/pimc-omp sbatch --wait --parsable -c 1 "$REPO/slurm/pimc.sh" 1e6
+    [ "$status" -eq 2 ]
+    id=${output%%;*}
+    cat "slurm-$id.out"
+    grep -q 'PIMC=/nonexistent/pimc-omp: not an executable file' "slurm-$id.out"
+    [ "$(job_state "$id")" = "FAILED 2:0" ]
+}
+
+@test "pimc.sh at its time limit: --signal reaches pimc-omp, which records a status=partial row" {
+    needs_slurm
+    require_pimc
+    workdir timelimit
+    csv=$TESTDIR/timelimit/partial.csv
+    # The script's own --signal=B:USR1@60 with -t 2. Slurm checks limits every ~30 s, and the signal
+    # came up to ~20 s early or late here: with -t 1 it could come before pimc-omp even started.
+    # With -t 2 it comes 30-90 s into the run, well before the kill at about 2.5 min.
+    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -c 1 -t 2 "$REPO/slurm/pimc.sh" 1e13
+    echo "$output"
+    [ "$status" -eq 0 ]
+    id=${output%%;*}
+    wait_job "$id" 240
+    cat "slurm-$id.out"
+    grep -Eq '^pimc.sh: SIGUSR1 at .*: asking pimc-omp to stop' "slurm-$id.out"
+    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 143 " "slurm-$id.out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "slurm-$id.out"
+    [ "$(job_state "$id")" = "FAILED 143:0" ] # ended by pimc.sh before the limit (TIMEOUT otherwise)
+
+    run csv_rows "$csv" threads status throws_requested throws slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    read -r threads row_status requested done_throws job <<<"${lines[0]}"
+    [ "$threads $row_status $requested $job" = "1 partial 10000000000000 $id" ]
+    ((done_throws > 0 && done_throws < requested))
+}
+
+@test "scaling.sh: one job per core count (capped by sinfo), one CSV, then the table and figure" {
+    needs_slurm
+    require_pimc
+    workdir scaling
+    run env PIMC="$PIMC" "$REPO/slurm/scaling.sh" --cores "1 2 4 32" -p debug -t 5 1e7
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *"leaving out 32: nodes of partition debug have at most 16 CPUs"* ]]
+    [ "$(grep -c '^submitted job [0-9]*: pimc.sh on ' <<<"$output")" -eq 3 ]
+    [[ $output == *"squeue -u "* ]]
+    report=$(sed -n 's/^submitted job \([0-9]*\): report.*/\1/p' <<<"$output")
+    csv=$(sed -n 's/^csv  *//p' <<<"$output")
+    [[ $report =~ ^[0-9]+$ && $csv == "$TESTDIR"/scaling/results/scaling-*.csv ]]
+
+    wait_job "$report" 120
+    [ "$(job_state "$report")" = "COMPLETED 0:0" ]
+    cat "slurm-$report.out"
+    for n in 1 2 4; do
+        grep -Eq "^ *$n CPUs: 1 complete, 0 partial" "slurm-$report.out"
+        grep -Eq "^ *$n +[0-9]+\.[0-9]+ " "slurm-$report.out" # the table line of n cores
+    done
+    [ -s "${csv%.csv}.svg" ]
+    [ -s "${csv%.csv}.png" ]
+
+    run csv_rows "$csv" threads status throws
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(sort -n <<<"$output" | tr '\n' '/')" = "1 complete 10000000/2 complete 10000000/4 complete 10000000/" ]
+}
+
+@test "sweep.sh: one whole-node job, pimc-omp --sweep pow2 over the powers of two up to its CPUs" {
+    needs_slurm
+    require_pimc
+    if ! "$PIMC" --help | grep -q -- '--sweep'; then
+        skip "this pimc-omp has no --sweep yet (a later issue); slurm/sweep.sh not run"
+    fi
+    workdir sweep
+    run env PIMC="$PIMC" sbatch --wait --parsable "$REPO/slurm/sweep.sh" 1e7
+    echo "$output"
+    [ "$status" -eq 0 ]
+    id=${output%%;*}
+    cat "slurm-$id.out"
+    grep -Eq '^cpus +16$' "slurm-$id.out" # --exclusive: every CPU the node declares
+    grep -Eq '^OMP_NUM_THREADS +16$' "slurm-$id.out"
+    grep -Eq -- '--cpus-per-task=16 .*/pimc-omp --sweep pow2 --csv .*/sweep-[0-9]+\.csv 1e7$' "slurm-$id.out"
+    run csv_rows "results/sweep-$id.csv" threads usable_cpus status mode slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # pow2 is, per pimc-omp --help, the powers of two up to the usable CPUs, and that count. Here the
+    # usable CPUs are the machine's (task/none binds nothing), not the 16 the job holds.
+    MACHINE_CPUS=$(machine_cpus) python3 -c '
+import os, sys
+job, rows = sys.argv[1], [line.split() for line in sys.argv[2].splitlines()]
+usable = {int(r[1]) for r in rows}
+assert len(usable) == 1, f"rows disagree on usable_cpus: {usable}"
+u = usable.pop()
+m = int(os.environ["MACHINE_CPUS"])
+assert u == m, f"usable_cpus {u}, but the job may run on {m} CPUs (counted after OMP_PROC_BIND bound the first thread?)"
+want = {1 << k for k in range(u.bit_length())} | {u}
+got = {int(r[0]) for r in rows}
+assert got == want, f"thread counts {sorted(got)}, expected {sorted(want)} (usable CPUs {u})"
+bad = [r for r in rows if r[2:] != ["complete", "strong", job]]
+assert not bad, f"rows not \"complete strong {job}\": {bad}"
+' "$id" "$output"
+}
+
+@test "hybrid.sh is a placeholder: says so and exits 2" {
+    run -2 "$REPO/slurm/hybrid.sh"
+    [ "$output" = "hybrid MPI + OpenMP lands with the MPI issue; see README" ]
+}
+
+@test "shellcheck: every script in slurm/ and tests/slurm/" {
+    if ! command -v shellcheck >/dev/null && [[ -z ${PIMC_SLURM_REQUIRED:-} ]]; then
+        skip "no shellcheck (apt-get install shellcheck)"
+    fi
+    run shellcheck "$REPO"/slurm/*.sh "$REPO"/tests/slurm/*.sh "$REPO"/tests/slurm/*.bats
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
