@@ -18,7 +18,7 @@ static struct pimc_figures estimate(uint64_t seed, uint64_t throws)
     struct pimc_tally tally = pimc_throw_parallel(&job);
     struct pimc_outcome outcome = {.throws_requested = throws, .throws = tally.throws, .hits = tally.hits,
                                    .hits_agree = true, .threads = 2};
-    return pimc_figures_of(&outcome, 2);
+    return pimc_figures_of(&outcome, PIMC_STRONG);
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -31,7 +31,7 @@ static void formulas(void)
 {
     struct pimc_outcome o = {.throws_requested = 100, .throws = 100, .hits = 75, .hits_agree = true, .threads = 4,
                              .parallel = {.runs = 1, .median_s = 0.5}, .serial = {.runs = 1, .median_s = 1.8}};
-    struct pimc_figures f = pimc_figures_of(&o, 4);
+    struct pimc_figures f = pimc_figures_of(&o, PIMC_STRONG);
     const double se = 4.0 * sqrt(0.75 * 0.25 / 100);
     tap_ok(fabs(f.pi - 3.0) < 1e-15 && fabs(f.std_error - se) < 1e-15 &&
                fabs(f.z_score - (3.0 - 3.14159265358979323846) / se) < 1e-12,
@@ -41,16 +41,20 @@ static void formulas(void)
            "speedup = serial/parallel = 3.6, efficiency 0.9 on 4 threads, 200 throws/s, 50 per thread");
     tap_ok(f.verified == (fabs(f.z_score) <= 5), "verification follows |z| <= 5 (z %.2f)", f.z_score);
 
+    f = pimc_figures_of(&o, PIMC_WEAK);
+    tap_ok(f.has_speedup && fabs(f.efficiency - 3.6) < 1e-12 && fabs(f.speedup - 14.4) < 1e-12,
+           "weak scaling: efficiency = T1/Tp = 3.6, scaled speedup = threads * T1/Tp = 14.4");
+
     o.partial = true;
-    f = pimc_figures_of(&o, 4);
+    f = pimc_figures_of(&o, PIMC_STRONG);
     tap_ok(!f.has_speedup, "a partial run has no speedup: its legs did not throw the same darts");
 
     o.partial = false;
     o.hits_agree = false;
-    tap_ok(!pimc_figures_of(&o, 4).verified, "runs that disagree on the hits fail verification");
+    tap_ok(!pimc_figures_of(&o, PIMC_STRONG).verified, "runs that disagree on the hits fail verification");
 
     struct pimc_outcome all_hits = {.throws = 1, .hits = 1, .hits_agree = true, .threads = 1};
-    tap_ok(!pimc_figures_of(&all_hits, 1).verified, "one throw (standard error 0, error 0.86) fails verification");
+    tap_ok(!pimc_figures_of(&all_hits, PIMC_STRONG).verified, "one throw (standard error 0, error 0.86) fails verification");
 }
 
 static void within_five_sigma(void)
