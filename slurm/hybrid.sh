@@ -1,8 +1,252 @@
 #!/bin/bash
-# hybrid.sh -- PLACEHOLDER, not implemented: multi-node MPI + OpenMP runs of pimc-omp (srun -N NODES
-# --ntasks-per-node R --cpus-per-task T, one MPI rank per task, T OpenMP threads per rank) come with
-# the MPI issue, together with the MPI build of pimc-omp. Until then this script runs nothing: it says
-# so and exits 2, as a job (sbatch slurm/hybrid.sh) or on its own, so no one mistakes it for a result.
-# For one node now: slurm/pimc.sh (one run), slurm/scaling.sh or slurm/sweep.sh (scaling).
-printf '%s\n' 'hybrid MPI + OpenMP lands with the MPI issue; see README' >&2
-exit 2
+# hybrid.sh -- run pimc-omp as one multi-node Slurm job: MPI ranks across nodes, OpenMP threads in each.
+#
+#   sbatch [-A ACCOUNT] [-p PARTITION] [-t TIME] [-N NODES] [--ntasks-per-node=R] [-c T] \
+#       slurm/hybrid.sh [THROWS] [PIMC-OMP OPTION...]
+#   e.g.  sbatch -A myacct -p standard -N 4 --ntasks-per-node=2 -c 16 slurm/hybrid.sh 1e12
+#         PIMC_CSV=results/hybrid-study.csv sbatch -N 4 slurm/hybrid.sh --sweep pow2 1e11
+#
+# Needs a pimc-omp built with MPI (`pimc-omp --version` shows an "MPI:" library, not "none"; see
+# README, "Beyond one node"). Every task of the job is one MPI rank, started by
+# `srun --mpi=pmix --cpus-per-task=T`; each rank runs T OpenMP threads. The throws are split between
+# the ranks and the hits summed, so the result is the same as on one core, for any ranks x threads.
+#
+# Sizing the job (the sbatch line overrides the #SBATCH defaults below: 2 nodes, 2 tasks per node,
+# 8 CPUs per task):
+#   -N NODES               how many nodes.
+#   --ntasks-per-node=R    ranks on each node: 1 (one rank per node), or one per socket or NUMA
+#                          domain (2 on a two-socket node), which keeps each rank's memory local.
+#   -c T                   OpenMP threads in each rank, one per core: T = cores per node / R, so that
+#                          R x T fills the node. Add --exclusive to have whole nodes. Where nodes
+#                          have hyperthreads a Slurm "CPU" is a hardware thread: add
+#                          --hint=nomultithread to get T whole cores, one thread each.
+#   Total cores = NODES x R x T. Site settings (account, partition, QOS, time) come from the sbatch
+#   line too; nothing site-specific is baked in.
+#
+# Arguments after the script name go to pimc-omp: THROWS and options (pimc-omp --help). --sweep
+# works across ranks: it keeps the ranks and varies the threads in each, with one baseline run on a
+# single core (rank 0, 1 thread). So one submission is a whole multi-node scaling study:
+#   sbatch -N 4 slurm/hybrid.sh --sweep pow2 1e11          strong scaling, 1 core .. 4 x 2 x 8 cores
+#   sbatch -N 4 slurm/hybrid.sh --sweep pow2 --weak 1e9    weak scaling, 1e9 throws per thread
+# Give a study a CSV of its own (PIMC_CSV=...) so that bench/table and bench/plot show it alone.
+#
+# Output: slurm-JOBID.out in the submit directory: first the job's context (job id, nodes, ranks,
+# tasks per node, CPUs per task, MPI launcher, binary and version, task binding, OpenMP settings,
+# the command), then pimc-omp's report, printed by rank 0 alone: "threads  16 = 2 ranks x 8 threads"
+# gives the layout, "MPI" the library, "hosts" each node with its ranks; the times are the slowest
+# rank's. A sweep prints a table whose "CPU cores" column reads e.g. "32 (4x8)": 4 ranks x 8
+# threads. Rank 0 appends the rows to the CSV: `ranks` and `threads_per_rank` are the layout,
+# `threads` the total (ranks x threads per rank), `hits` the sum over all ranks.
+#
+# Environment (sbatch hands your environment to the job, so set these before submitting):
+#   PIMC            the pimc-omp binary. Default: build/pimc-omp under the submit directory if it is
+#                   there, else pimc-omp on PATH. A relative path is taken from the submit directory.
+#                   Every node must see it at that path (a shared file system).
+#   PIMC_CSV        the CSV file rows are appended to. Default: results/slurm-runs.csv under the
+#                   submit directory, as slurm/pimc.sh. pimc-omp locks it, so jobs may share it.
+#   PIMC_MODULES    environment modules to load first, e.g. PIMC_MODULES="gcc openmpi" runs
+#                   `module load gcc openmpi` (when the cluster has the `module` command). Load the
+#                   MPI that pimc-omp was built with.
+#   PIMC_SRUN_MPI   srun's --mpi type (`srun --mpi=list` shows the cluster's). Default pmix, which
+#                   Open MPI 4 and 5 use under srun; e.g. pmi2 for MPICH or Intel MPI built for it.
+#                   Debian's Open MPI does not work with pmi2.
+#
+# Threads: OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK, OMP_PROC_BIND=close, OMP_PLACES=cores -- one thread
+# per allocated core, kept there. srun gets --cpus-per-task explicitly: from Slurm 22.05 on it no
+# longer inherits it from sbatch, and a binding cluster would squeeze a rank's threads onto one CPU.
+# Before the run a short step (srun --mpi=none) asks every task which CPUs it may use: the "task
+# binding" line. Where tasks on one node share the same CPUs (the cluster does not bind tasks:
+# TaskPlugin=task/none, or --cpu-bind=none), OMP_PROC_BIND=close would stack every rank's threads on
+# the node's first cores; the script then sets OMP_PROC_BIND=false and unsets OMP_PLACES, and warns.
+# Where the cluster can bind, export SLURM_CPU_BIND=cores before sbatch instead.
+#
+# Time limit: as slurm/pimc.sh. --signal=B:USR1@60 has Slurm send this script SIGUSR1 about a minute
+# before the limit (Slurm checks limits only every ~30 s: it comes early or late by up to that). The
+# script then sends every rank one SIGTERM through the job step (`scancel --signal=TERM`, as srun
+# answers SIGTERM by killing its tasks outright; hence Slurm's "STEP ... CANCELLED" line). The ranks
+# finish the blocks under way, sum the throws done, and rank 0 prints and appends that result as a
+# row with status=partial; the job ends FAILED 143:0 before the limit. To change the lead time, keep
+# USR1: sbatch --signal=B:USR1@300 ... A job that reaches its limit without that warning is killed by
+# Slurm (TIMEOUT), most likely without a partial row. Ask -t with room for the run.
+#
+# Exit status: pimc-omp's (0 ok, 2 bad usage on any rank, 3 verification failed, 4 CSV not writable,
+# 143 stopped by SIGTERM with a partial row written), or srun's when the launch fails; 2 when not
+# run inside a Slurm job, no binary is found, or a binary without MPI is given more than one task.
+#
+#SBATCH --job-name=pimc-hybrid
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=2
+#SBATCH --cpus-per-task=8
+#SBATCH --time=00:30:00
+#SBATCH --output=slurm-%j.out
+#SBATCH --signal=B:USR1@60
+
+set -uo pipefail
+
+# Installed first, so that an early signal is never lost: until srun runs it only sets a flag.
+# USR1 is Slurm's warning (--signal): the ranks get one SIGTERM, through the job step, since srun
+# answers SIGTERM by killing its tasks outright. SIGTERM to this shell means Slurm is ending the job
+# (time limit reached, scancel) and signals the ranks itself; a second SIGTERM from here could cut
+# short rank 0's writing of the partial row, so none is sent.
+stop_signal=
+srun_pid=
+# shellcheck disable=SC2317 # reached through the traps below
+on_signal() {
+    local now
+    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    if [[ $1 == TERM ]]; then
+        printf 'hybrid.sh: SIGTERM at %s: Slurm is ending the job (time limit or scancel)\n' "$now"
+        stop_signal=${stop_signal:-TERM}
+        return 0
+    fi
+    [[ -z $stop_signal ]] || return 0
+    stop_signal=$1
+    printf 'hybrid.sh: SIG%s at %s (time limit near): asking pimc-omp to stop and record a partial result\n' \
+        "$1" "$now"
+    [[ -n $srun_pid ]] || return 0
+    scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "$srun_pid" 2>/dev/null
+}
+trap 'on_signal USR1' USR1
+trap 'on_signal TERM' TERM
+
+fail() { printf 'hybrid.sh: %s\n' "$*" >&2; exit 2; }
+
+[[ -n ${SLURM_JOB_ID:-} ]] ||
+    fail "not inside a Slurm job; submit it: sbatch [-A ACCOUNT] [-p PARTITION] [-N NODES] [--ntasks-per-node=R] [-c T] slurm/hybrid.sh [THROWS]"
+submit_dir=${SLURM_SUBMIT_DIR:-$PWD}
+
+if [[ -n ${PIMC_MODULES:-} ]]; then
+    if type module >/dev/null 2>&1; then
+        read -ra modules <<<"$PIMC_MODULES"
+        set +u # module implementations read unset variables
+        module load "${modules[@]}" || fail "module load ${modules[*]} failed"
+        set -u
+    else
+        printf 'hybrid.sh: warning: PIMC_MODULES="%s" set but no module command here; not loaded\n' \
+            "$PIMC_MODULES" >&2
+    fi
+fi
+
+pimc=${PIMC:-}
+if [[ -z $pimc ]]; then
+    if [[ -x $submit_dir/build/pimc-omp ]]; then
+        pimc=$submit_dir/build/pimc-omp
+    else
+        pimc=$(command -v pimc-omp) ||
+            fail "no pimc-omp: not in $submit_dir/build/ nor on PATH; set PIMC=/path/to/pimc-omp"
+    fi
+elif [[ $pimc != */* ]]; then
+    pimc=$(command -v -- "$pimc") || fail "PIMC=$PIMC: not found on PATH"
+elif [[ $pimc != /* ]]; then
+    pimc=$submit_dir/$pimc
+fi
+[[ -f $pimc && -x $pimc ]] || fail "PIMC=$pimc: not an executable file"
+
+mpi_type=${PIMC_SRUN_MPI:-pmix}
+[[ $mpi_type =~ ^[A-Za-z0-9_.-]+$ ]] ||
+    fail "PIMC_SRUN_MPI='$mpi_type' is not an srun --mpi type (srun --mpi=list shows them)"
+
+csv=${PIMC_CSV:-results/slurm-runs.csv}
+[[ $csv == /* ]] || csv=$submit_dir/$csv
+mkdir -p -- "$(dirname -- "$csv")" || fail "cannot create the directory of PIMC_CSV=$csv"
+
+cpus=${SLURM_CPUS_PER_TASK:-}
+if [[ -z $cpus ]]; then
+    cpus=1
+    printf 'hybrid.sh: warning: SLURM_CPUS_PER_TASK not set (no -c in this allocation); using 1 thread a rank\n' >&2
+fi
+ntasks=${SLURM_NTASKS:-1}
+export OMP_NUM_THREADS=$cpus OMP_PROC_BIND=close OMP_PLACES=cores
+
+# pimc-omp --version: "pimc-omp VERSION" then "key: value" lines (compiler, OpenMP, MPI, kernels).
+version=$("$pimc" --version 2>&1) || version="pimc-omp --version failed"
+mpi_library=$(sed -n 's/^MPI: //p' <<<"$version")
+if ((ntasks > 1)) && [[ -z $mpi_library || $mpi_library == none* ]]; then
+    fail "$pimc is built without MPI (--version: MPI: ${mpi_library:-no such line}): its $ntasks tasks would be $ntasks independent runs. Rebuild it with MPI (meson setup build -Dmpi=enabled), or use slurm/pimc.sh for one node"
+fi
+
+# Are the tasks bound to their CPUs? A short step asks each task where it may run. Where tasks on a
+# node share the same CPUs (TaskPlugin=task/none, or --cpu-bind=none), OMP_PROC_BIND=close would put
+# every rank's threads on the same first cores of the node; the threads are then left unbound
+# (OMP_PROC_BIND=false, OMP_PLACES unset), for the kernel to spread.
+binding=
+# shellcheck disable=SC2016 # expanded by the tasks' shell
+if probe=$(srun --mpi=none --cpus-per-task="$cpus" bash -c \
+    'printf "%s %s\n" "$(hostname)" "$(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status)"' 2>&1); then
+    # "TASKS-ON-BUSIEST-NODE SHARED-TASKS HOST MASK": SHARED-TASKS, the most tasks of one node with one mask.
+    read -r most_tasks shared host mask < <(awk '
+        NF == 2 && $2 ~ /^[0-9]/ { n[$1]++; k = $1 " " $2; same[k]++; if (!(($1) in m)) m[$1] = $2 }
+        END {
+            t = 0; sh = 0; h = "-"; mk = "-"
+            for (x in n) if (n[x] > t) { t = n[x]; h = x; mk = m[x] }
+            for (k in same) if (same[k] > sh) { sh = same[k]; split(k, f, " "); h = f[1]; mk = f[2] }
+            print t, sh, h, mk
+        }' <<<"$probe")
+    if ((most_tasks == 0)); then
+        binding="unknown: the probe step printed no CPU lists"
+    elif ((shared <= 1)); then
+        binding="bound: each task has CPUs of its own (on $host: $mask, ...)"
+    else
+        binding="NOT bound: $shared tasks on $host share CPUs $mask; OMP_PROC_BIND=false, OMP_PLACES unset"
+        OMP_PROC_BIND=false
+        unset OMP_PLACES
+        printf 'hybrid.sh: warning: tasks on a node share their CPUs here (no task binding); OpenMP threads left unbound\n' >&2
+    fi
+else
+    binding="unknown: the probe step failed: ${probe//$'\n'/ }"
+fi
+
+row() { printf '%-17s %s\n' "$1" "$2"; }
+printf '== hybrid.sh: job %s started %s\n' "$SLURM_JOB_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+row 'job id' "$SLURM_JOB_ID"
+row 'job name' "${SLURM_JOB_NAME:-}"
+row 'account' "${SLURM_JOB_ACCOUNT:-(none)}"
+row 'partition' "${SLURM_JOB_PARTITION:-}"
+row 'nodes' "${SLURM_JOB_NODELIST:-$(hostname)}"
+row 'node count' "${SLURM_JOB_NUM_NODES:-${SLURM_NNODES:-1}}"
+row 'time limit' "$(squeue -h -j "$SLURM_JOB_ID" -o %l 2>/dev/null || echo '?')"
+row 'ntasks' "$ntasks"
+row 'tasks per node' "${SLURM_TASKS_PER_NODE:-?}"
+row 'cpus per task' "$cpus"
+row 'MPI launcher' "srun --mpi=$mpi_type"
+row 'submit dir' "$submit_dir"
+row 'binary' "$pimc"
+while IFS= read -r line; do
+    if [[ $line == *': '* ]]; then row "${line%%: *}" "${line#*: }"; else row 'version' "$line"; fi
+done <<<"$version"
+row 'modules' "${PIMC_MODULES:-(none)}"
+row 'task binding' "$binding"
+row 'OMP_NUM_THREADS' "$OMP_NUM_THREADS"
+row 'OMP_PROC_BIND' "$OMP_PROC_BIND"
+row 'OMP_PLACES' "${OMP_PLACES:-(unset)}"
+row 'csv' "$csv"
+# srun takes the tasks and nodes from the allocation; --cpus-per-task must be given (Slurm 22.05).
+cmd=(srun --mpi="$mpi_type" --cpus-per-task="$cpus" "$pimc" --csv "$csv" "$@")
+row 'command' "${cmd[*]}"
+printf '== pimc-omp\n'
+
+if [[ -n $stop_signal ]]; then
+    printf 'hybrid.sh: SIG%s arrived before pimc-omp started; nothing run\n' "$stop_signal"
+    exit 143
+fi
+"${cmd[@]}" &
+srun_pid=$!
+while :; do
+    wait "$srun_pid"
+    status=$?
+    # A trapped signal makes wait return early (status > 128) while srun still runs: wait again.
+    if ((status > 128)) && kill -0 "$srun_pid" 2>/dev/null; then continue; fi
+    break
+done
+
+printf '== hybrid.sh: job %s: pimc-omp exited with status %d at %s\n' \
+    "$SLURM_JOB_ID" "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+if [[ -n $stop_signal ]]; then
+    # Say what is in the CSV, not what should be: the last column of a row is its slurm_job_id.
+    if grep -q ",partial,.*,$SLURM_JOB_ID\$" "$csv" 2>/dev/null; then
+        printf 'hybrid.sh: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' "$stop_signal" "$csv"
+    else
+        printf 'hybrid.sh: stopped early (SIG%s); no partial row of this job in %s\n' "$stop_signal" "$csv"
+    fi
+fi
+exit "$status"

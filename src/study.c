@@ -124,10 +124,12 @@ static void warn_about_points(const struct study *s)
 {
     for (int i = 0; i < s->points; i++) {
         const struct pimc_outcome *o = &s->outcomes[i];
+        const int on_host = o->ranks > 1 ? s->context->ranks_on_host : 1;
         if (pimc_oversubscribed(s->context, o->threads))
-            fprintf(stderr, "pimc-omp: warning: %d threads on %d usable CPUs: that row is marked oversubscribed "
+            fprintf(stderr, "pimc-omp: warning: %d threads%s on %d usable CPUs: that row is marked oversubscribed "
                             "and is not a speed result\n",
-                    o->threads, s->context->usable_cpus);
+                    o->threads * on_host, on_host > 1 ? " (all ranks here)" : "",
+                    on_host > 1 ? s->context->online_cpus : s->context->usable_cpus);
         if (o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s)
             fprintf(stderr, "pimc-omp: warning: %d threads, %llu throws: times spread from %.4g to %.4g s; "
                             "the machine is noisy\n",

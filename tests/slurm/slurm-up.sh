@@ -23,6 +23,12 @@
 # task/none (no cgroups here), cons_tres + CR_Core, EnforcePartLimits=ALL (an impossible request is
 # refused at submit time instead of pending forever), batch_sched_delay=0 (back-to-back jobs start
 # about 1 s apart), jobcomp/filetxt (one line per finished job, readable with `sacct -c`).
+#
+# MPI: MpiDefault=none, so a job step is MPI only when it asks (`srun --mpi=pmix`, as slurm/hybrid.sh
+# does). PMIx needs no setting here, but Debian 12's Slurm (22.05) mpi_pmix plugin dlopen()s the
+# unversioned .../pmix2/lib/libpmix.so, which libpmix-dev ships (libopenmpi-dev pulls it in), not
+# libpmix2 alone; slurmd loads it when a step starts, so a library installed after slurmd started
+# needs a fresh cluster. Without it `srun --mpi=pmix` fails: "can not load PMIx library".
 set -euo pipefail
 
 die() { printf 'slurm-up: %s\n' "$*" >&2; exit 1; }

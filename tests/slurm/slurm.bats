@@ -14,8 +14,11 @@
 # scripts' plumbing (threads = CPUs per task, rows, signals), never timings.
 #
 # PIMC is the pimc-omp binary (default: build/pimc-omp of this checkout). When it does not exist the
-# tests that run it fail, saying so; they never skip. About 1.5 minutes, most of it the time-limit
-# test, which waits for Slurm's time-limit signal (its checks run every ~30 s).
+# tests that run it fail, saying so; they never skip. The slurm/hybrid.sh tests (MPI + OpenMP, one
+# node here) also need a pimc-omp built with MPI and `srun --mpi=pmix` working on this Slurm (on
+# Debian 12: libpmix-dev, which libopenmpi-dev pulls in); without them they fail, saying why. About
+# 1.5 to 2 minutes, most of it the pimc.sh time-limit test, which waits for Slurm's time-limit signal
+# (its checks run every ~30 s).
 
 bats_require_minimum_version 1.5.0
 
@@ -28,7 +31,8 @@ setup_file() {
     [[ $PIMC == /* ]] || PIMC=$PWD/$PIMC
     export REPO PIMC
     # Nothing of the caller's settings may leak into the jobs through sbatch's --export=ALL.
-    unset PIMC_CSV PIMC_MODULES PIMC_CORES OMP_NUM_THREADS OMP_PROC_BIND OMP_PLACES
+    unset PIMC_CSV PIMC_MODULES PIMC_CORES PIMC_SRUN_MPI SLURM_CPU_BIND OMP_NUM_THREADS OMP_PROC_BIND \
+        OMP_PLACES
 
     # Without root or the Slurm and MUNGE programs the Slurm tests skip, saying why (bats 1.8 cannot
     # skip from setup_file: each test asks needs_slurm) -- or fail, with PIMC_SLURM_REQUIRED=1 (CI).
@@ -317,9 +321,229 @@ assert not bad, f"rows not \"complete strong {job}\": {bad}"
 ' "$id" "$output"
 }
 
-@test "hybrid.sh is a placeholder: says so and exits 2" {
-    run -2 "$REPO/slurm/hybrid.sh"
-    [ "$output" = "hybrid MPI + OpenMP lands with the MPI issue; see README" ]
+# The hybrid.sh tests need srun --mpi=pmix on this cluster and a pimc-omp built with MPI: they fail
+# (never skip) when either is missing, saying why. The cluster keeps MpiDefault=none, so they also
+# show that hybrid.sh asks for pmix itself.
+require_pmix() {
+    require_pimc || return 1
+    local lib
+    lib=$("$PIMC" --version 2>/dev/null | sed -n 's/^MPI: //p')
+    if [[ -z $lib || $lib == none* ]]; then
+        echo "PIMC=$PIMC has no MPI (--version: MPI: ${lib:-no such line}): build it with meson setup -Dmpi=enabled" >&2
+        return 1
+    fi
+    [[ ! -f $TESTDIR/pmix-works ]] || return 0
+    local out
+    if ! out=$(srun --mpi=pmix --ntasks=2 --cpus-per-task=1 true 2>&1); then
+        printf 'srun --mpi=pmix does not work on this Slurm:\n%s\n' "$out" >&2
+        echo "On Debian 12, Slurm's mpi_pmix plugin dlopen()s .../pmix2/lib/libpmix.so, the unversioned link that libpmix-dev ships (libopenmpi-dev pulls it in); libpmix2 alone is not enough: apt-get install libpmix-dev" >&2
+        grep -i pmix "$TESTDIR/cluster/log/slurmd.log" | tail -n 5 >&2
+        return 1
+    fi
+    touch "$TESTDIR/pmix-works"
+}
+
+# plain_hits THROWS [OPTION...] -- the hits of one single-process, one-thread run, outside Slurm.
+plain_hits() {
+    "$PIMC" -t 1 --no-serial --json "$@" | python3 -c 'import json, sys; print(json.load(sys.stdin)["hits"])'
+}
+
+@test "hybrid.sh -N 1 --ntasks-per-node=2 -c 1: srun --mpi=pmix, 2 ranks x 1 thread, the one-core hits" {
+    needs_slurm
+    require_pmix
+    workdir hybrid
+    mkdir -p build && ln -s "$PIMC" build/pimc-omp # the default binary: build/pimc-omp of the submit dir
+    want=$(plain_hits 2e7)
+    run env -u PIMC sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 "$REPO/slurm/hybrid.sh" 2e7
+    echo "$output"
+    [ "$status" -eq 0 ]
+    id=${output%%;*}
+    [[ $id =~ ^[0-9]+$ ]]
+    [ "$(job_state "$id")" = "COMPLETED 0:0" ]
+
+    out=slurm-$id.out
+    [ -f "$out" ]
+    cat "$out"
+    node=$(sinfo -h -o %N)
+    lib=$("$PIMC" --version | sed -n 's/^MPI: //p')
+    grep -Eq "^job id +$id\$" "$out"
+    grep -Eq '^job name +pimc-hybrid$' "$out"
+    grep -Eq "^nodes +$node\$" "$out"
+    grep -Eq '^node count +1$' "$out"
+    grep -Eq '^ntasks +2$' "$out"
+    grep -Eq '^tasks per node +2$' "$out"
+    grep -Eq '^cpus per task +1$' "$out"
+    grep -Eq '^MPI launcher +srun --mpi=pmix$' "$out"
+    grep -Eq "^binary +$TESTDIR/hybrid/build/pimc-omp\$" "$out"
+    grep -Eq "^MPI +$lib\$" "$out" # from pimc-omp --version
+    grep -Eq '^OMP_NUM_THREADS +1$' "$out"
+    # task/none here: both tasks may run on all of the machine's CPUs, so hybrid.sh unbinds threads.
+    grep -Eq "^task binding +NOT bound: 2 tasks on $node share CPUs " "$out"
+    grep -Eq '^OMP_PROC_BIND +false$' "$out"
+    grep -Eq '^OMP_PLACES +\(unset\)$' "$out"
+    grep -Eq "^csv +$TESTDIR/hybrid/results/slurm-runs.csv\$" "$out"
+    grep -Eq -- '^command +srun --mpi=pmix --cpus-per-task=1 .*/pimc-omp --csv .*/slurm-runs.csv 2e7$' "$out"
+    # pimc-omp's report, printed once (by rank 0)
+    [ "$(grep -c '^  threads ' "$out")" -eq 1 ]
+    grep -Eq '^  threads +2 = 2 ranks x 1 threads ' "$out"
+    grep -Eq "^  MPI +$lib\$" "$out"
+    grep -Eq "^  hosts +$node \\(ranks 0-1\\)" "$out"
+    grep -Eq "^  hits +$want\$" "$out"
+    grep -Eq '^  verification +PASSED' "$out"
+    grep -Eq "^== hybrid.sh: job $id: pimc-omp exited with status 0 " "$out"
+
+    run csv_rows results/slurm-runs.csv ranks threads_per_rank threads throws hits status mode slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "2 1 2 20000000 $want complete single $id" ]
+}
+
+@test "hybrid.sh 2 x 2, 1 x 2 and its defaults (2 x 8): threads per rank = -c, hits as on one core" {
+    needs_slurm
+    require_pmix
+    workdir hybrid2
+    csv=$TESTDIR/hybrid2/out/runs.csv
+    want=$(plain_hits 2e7 --seed 7)
+    ids=()
+    for shape in "--ntasks-per-node=2 -c 2" "--ntasks-per-node=1 -c 2" ""; do
+        # shellcheck disable=SC2086 # the shape is sbatch options, one per word
+        run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 1 $shape "$REPO/slurm/hybrid.sh" \
+            --seed 7 --no-serial 2e7
+        echo "$output"
+        [ "$status" -eq 0 ]
+        ids+=("${output%%;*}")
+    done
+    for id in "${ids[@]}"; do cat "slurm-$id.out"; done
+    grep -Eq '^cpus per task +2$' "slurm-${ids[0]}.out"
+    grep -Eq '^OMP_NUM_THREADS +2$' "slurm-${ids[0]}.out"
+    grep -Eq '^  threads +4 = 2 ranks x 2 threads ' "slurm-${ids[0]}.out"
+    # One task on the node: nothing to share, OMP_PROC_BIND=close and OMP_PLACES=cores stay.
+    grep -Eq '^ntasks +1$' "slurm-${ids[1]}.out"
+    grep -Eq '^task binding +bound: ' "slurm-${ids[1]}.out"
+    grep -Eq '^OMP_PROC_BIND +close$' "slurm-${ids[1]}.out"
+    grep -Eq '^OMP_PLACES +cores$' "slurm-${ids[1]}.out"
+    # The #SBATCH defaults, with -N 1: 2 tasks per node, 8 CPUs each -- the 16 CPUs the node declares.
+    grep -Eq '^ntasks +2$' "slurm-${ids[2]}.out"
+    grep -Eq '^cpus per task +8$' "slurm-${ids[2]}.out"
+    grep -Eq '^time limit +30:00$' "slurm-${ids[2]}.out"
+    grep -Eq '^  threads +16 = 2 ranks x 8 threads ' "slurm-${ids[2]}.out"
+
+    run csv_rows "$csv" ranks threads_per_rank threads seed hits status slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 3 ]
+    [ "${lines[0]}" = "2 2 4 7 $want complete ${ids[0]}" ]
+    [ "${lines[1]}" = "1 2 2 7 $want complete ${ids[1]}" ]
+    [ "${lines[2]}" = "2 8 16 7 $want complete ${ids[2]}" ]
+}
+
+@test "hybrid.sh --sweep 1,2 across 2 ranks: the 1-core baseline, then 2 x 1 and 2 x 2, one submission" {
+    needs_slurm
+    require_pmix
+    workdir hybrid-sweep
+    csv=$TESTDIR/hybrid-sweep/sweep.csv
+    want=$(plain_hits 1e7)
+    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
+        "$REPO/slurm/hybrid.sh" --sweep 1,2 --repeat 1 1e7
+    echo "$output"
+    [ "$status" -eq 0 ]
+    id=${output%%;*}
+    out=slurm-$id.out
+    cat "$out"
+    [ "$(job_state "$id")" = "COMPLETED 0:0" ]
+    grep -Eq -- '^command +srun --mpi=pmix --cpus-per-task=1 .*/pimc-omp --csv .*/sweep.csv --sweep 1,2 --repeat 1 1e7$' "$out"
+    grep -Eq '^1 +[0-9.]+ ' "$out"        # the table: the baseline (rank 0, 1 thread)
+    grep -Eq '^2 \(2x1\) +[0-9.]+ ' "$out" # 2 ranks x 1 thread
+    grep -Eq '^4 \(2x2\) +[0-9.]+ ' "$out" # 2 ranks x 2 threads
+
+    run csv_rows "$csv" ranks threads_per_rank threads hits status mode run slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 3 ]
+    [ "${lines[0]}" = "1 1 1 $want complete strong 0 $id" ]
+    [ "${lines[1]}" = "2 1 2 $want complete strong 0 $id" ]
+    [ "${lines[2]}" = "2 2 4 $want complete strong 0 $id" ]
+
+    # Rank 0 alone reports: no other rank may claim a failed verification the exit status denies.
+    if grep -q 'verification FAILED' "$out"; then
+        echo "slurm-$id.out says 'verification FAILED' although pimc-omp exited 0 and every row has the" \
+            "one-core hits: a rank other than 0 printed it (src/main.c, the study branch)" >&2
+        return 1
+    fi
+}
+
+@test "hybrid.sh stopped by its time-limit warning (USR1): every rank stops, a status=partial row" {
+    needs_slurm
+    require_pmix
+    workdir hybrid-signal
+    csv=$TESTDIR/hybrid-signal/partial.csv
+    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -N 1 --ntasks-per-node=2 -c 1 \
+        "$REPO/slurm/hybrid.sh" 1e13
+    echo "$output"
+    [ "$status" -eq 0 ]
+    id=${output%%;*}
+    # Wait for the run to start, and the ranks to set up their handlers, then send what --signal=B:USR1
+    # sends: SIGUSR1 to the batch shell alone (the pimc.sh test waits for Slurm's own; this one need not).
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^== pimc-omp$' "slurm-$id.out" 2>/dev/null && break
+        sleep 0.2
+    done
+    grep -q '^== pimc-omp$' "slurm-$id.out"
+    sleep 3
+    scancel --batch --signal=USR1 "$id"
+    wait_job "$id" 60
+    cat "slurm-$id.out"
+    grep -Eq '^hybrid.sh: SIGUSR1 at .*: asking pimc-omp to stop' "slurm-$id.out"
+    grep -Eq '^  threads +2 = 2 ranks x 1 threads ' "slurm-$id.out"
+    grep -Eq "^== hybrid.sh: job $id: pimc-omp exited with status 143 " "slurm-$id.out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "slurm-$id.out"
+    [ "$(job_state "$id")" = "FAILED 143:0" ]
+
+    run csv_rows "$csv" ranks threads_per_rank status throws_requested throws slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    read -r ranks per_rank row_status requested done_throws job <<<"${lines[0]}"
+    [ "$ranks $per_rank $row_status $requested $job" = "2 1 partial 10000000000000 $id" ]
+    ((done_throws > 0 && done_throws < requested))
+}
+
+@test "hybrid.sh misuse: outside Slurm, a binary without MPI (exit 2); PIMC_SRUN_MPI=none: copies" {
+    needs_slurm
+    require_pmix
+    run -2 env -u SLURM_JOB_ID bash "$REPO/slurm/hybrid.sh" 1e6
+    [[ $output == *"not inside a Slurm job; submit it"* ]]
+
+    workdir hybrid-misuse
+    printf '#!/bin/sh\nprintf "pimc-omp stub\\nMPI: none (built without; -Dmpi=enabled adds it)\\n"\n' >stub
+    chmod +x stub
+    run env PIMC="$TESTDIR/hybrid-misuse/stub" sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
+        "$REPO/slurm/hybrid.sh" 1e6
+    [ "$status" -eq 2 ]
+    id=${output%%;*}
+    cat "slurm-$id.out"
+    grep -q 'stub is built without MPI (--version: MPI: none (built without; -Dmpi=enabled adds it)): its 2 tasks would be 2 independent runs' "slurm-$id.out"
+    [ "$(job_state "$id")" = "FAILED 2:0" ]
+
+    # PIMC_SRUN_MPI goes to srun: with none, no PMIx, so the 2 tasks are 2 one-rank runs, which
+    # pimc-omp says, each writing its own row.
+    run env PIMC="$PIMC" PIMC_CSV=copies.csv PIMC_SRUN_MPI=none sbatch --wait --parsable -N 1 \
+        --ntasks-per-node=2 -c 1 "$REPO/slurm/hybrid.sh" --no-serial 1e6
+    [ "$status" -eq 0 ]
+    id=${output%%;*}
+    cat "slurm-$id.out"
+    grep -Eq '^MPI launcher +srun --mpi=none$' "slurm-$id.out"
+    grep -Eq -- '^command +srun --mpi=none ' "slurm-$id.out"
+    grep -q 'started as 2 tasks, but not by an MPI launcher .*: running 2 independent copies' "slurm-$id.out"
+    run csv_rows copies.csv ranks threads_per_rank slurm_job_id
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "1 1 $id"$'\n'"1 1 $id" ]
+
+    run env PIMC="$PIMC" PIMC_SRUN_MPI='pmix; rm' sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
+        "$REPO/slurm/hybrid.sh" 1e6
+    [ "$status" -eq 2 ]
+    grep -q "PIMC_SRUN_MPI='pmix; rm' is not an srun --mpi type" "slurm-${output%%;*}.out"
 }
 
 @test "shellcheck: every script in slurm/ and tests/slurm/" {
