@@ -69,9 +69,13 @@
 # USR1: sbatch --signal=B:USR1@300 ... A job that reaches its limit without that warning is killed by
 # Slurm (TIMEOUT), most likely without a partial row. Ask -t with room for the run.
 #
+# Shared code: slurm/job-common.sh, found as slurm/pimc.sh says (next to the submitted script, else
+# in slurm/ of the submit directory).
+#
 # Exit status: pimc-omp's (0 ok, 2 bad usage on any rank, 3 verification failed, 4 CSV not writable,
 # 143 stopped by SIGTERM with a partial row written), or srun's when the launch fails; 2 when not
-# run inside a Slurm job, no binary is found, or a binary without MPI is given more than one task.
+# run inside a Slurm job, no binary is found, a binary without MPI is given more than one task, or
+# slurm/job-common.sh is not found.
 #
 #SBATCH --job-name=pimc-hybrid
 #SBATCH --nodes=2
@@ -82,73 +86,35 @@
 #SBATCH --signal=B:USR1@60
 
 set -uo pipefail
+job_script=hybrid.sh
 
-# Installed first, so that an early signal is never lost: until srun runs it only sets a flag.
-# USR1 is Slurm's warning (--signal): the ranks get one SIGTERM, through the job step, since srun
-# answers SIGTERM by killing its tasks outright. SIGTERM to this shell means Slurm is ending the job
-# (time limit reached, scancel) and signals the ranks itself; a second SIGTERM from here could cut
-# short rank 0's writing of the partial row, so none is sent.
-stop_signal=
-srun_pid=
-# shellcheck disable=SC2317 # reached through the traps below
-on_signal() {
-    local now
-    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    if [[ $1 == TERM ]]; then
-        printf 'hybrid.sh: SIGTERM at %s: Slurm is ending the job (time limit or scancel)\n' "$now"
-        stop_signal=${stop_signal:-TERM}
-        return 0
-    fi
-    [[ -z $stop_signal ]] || return 0
-    stop_signal=$1
-    printf 'hybrid.sh: SIG%s at %s (time limit near): asking pimc-omp to stop and record a partial result\n' \
-        "$1" "$now"
-    [[ -n $srun_pid ]] || return 0
-    scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "$srun_pid" 2>/dev/null
-}
-trap 'on_signal USR1' USR1
-trap 'on_signal TERM' TERM
-
-fail() { printf 'hybrid.sh: %s\n' "$*" >&2; exit 2; }
-
-[[ -n ${SLURM_JOB_ID:-} ]] ||
-    fail "not inside a Slurm job; submit it: sbatch [-A ACCOUNT] [-p PARTITION] [-N NODES] [--ntasks-per-node=R] [-c T] slurm/hybrid.sh [THROWS]"
-submit_dir=${SLURM_SUBMIT_DIR:-$PWD}
-
-if [[ -n ${PIMC_MODULES:-} ]]; then
-    if type module >/dev/null 2>&1; then
-        read -ra modules <<<"$PIMC_MODULES"
-        set +u # module implementations read unset variables
-        module load "${modules[@]}" || fail "module load ${modules[*]} failed"
-        set -u
-    else
-        printf 'hybrid.sh: warning: PIMC_MODULES="%s" set but no module command here; not loaded\n' \
-            "$PIMC_MODULES" >&2
-    fi
+# The shared part: job-common.sh in the checkout's slurm/ directory. sbatch runs a copy of this script
+# in slurmd's spool directory, so it is looked for next to the script the job was submitted as --
+# scontrol's Command=: the path given to sbatch (absolute, or from the submit directory), then the
+# arguments -- or, run outside a job, next to this file; then in $SLURM_SUBMIT_DIR/slurm. Signals
+# that come before it sets the traps are kept for it.
+early_signals= && trap 'early_signals+=" USR1"' USR1 && trap 'early_signals+=" TERM"' TERM
+submitted=${BASH_SOURCE[0]}
+[[ -z ${SLURM_JOB_ID:-} ]] || submitted=$(scontrol show job "$SLURM_JOB_ID" 2>/dev/null | sed -n 's/^ *Command=//p')
+slurm_dir=${submitted%" $*"}
+[[ $slurm_dir == /* ]] || slurm_dir=${SLURM_SUBMIT_DIR:-$PWD}/$slurm_dir
+slurm_dir=$(dirname -- "$(readlink -f -- "$slurm_dir")") # a symlinked script: the checkout it is in
+[[ -f $slurm_dir/job-common.sh ]] || slurm_dir=${SLURM_SUBMIT_DIR:-$PWD}/slurm
+if [[ ! -f $slurm_dir/job-common.sh ]]; then
+    printf '%s: cannot find job-common.sh: not next to the submitted script (Command=%s), nor in %s; %s\n' \
+        "$job_script" "$submitted" "$slurm_dir" "submit the job script of a pimc-omp checkout, or copy job-common.sh next to it" >&2
+    exit 2
 fi
+# shellcheck source=SCRIPTDIR/job-common.sh
+source "$slurm_dir/job-common.sh"
 
-pimc=${PIMC:-}
-if [[ -z $pimc ]]; then
-    if [[ -x $submit_dir/build/pimc-omp ]]; then
-        pimc=$submit_dir/build/pimc-omp
-    else
-        pimc=$(command -v pimc-omp) ||
-            fail "no pimc-omp: not in $submit_dir/build/ nor on PATH; set PIMC=/path/to/pimc-omp"
-    fi
-elif [[ $pimc != */* ]]; then
-    pimc=$(command -v -- "$pimc") || fail "PIMC=$PIMC: not found on PATH"
-elif [[ $pimc != /* ]]; then
-    pimc=$submit_dir/$pimc
-fi
-[[ -f $pimc && -x $pimc ]] || fail "PIMC=$pimc: not an executable file"
+start_job "sbatch [-A ACCOUNT] [-p PARTITION] [-N NODES] [--ntasks-per-node=R] [-c T] slurm/hybrid.sh [THROWS]"
 
 mpi_type=${PIMC_SRUN_MPI:-pmix}
 [[ $mpi_type =~ ^[A-Za-z0-9_.-]+$ ]] ||
     fail "PIMC_SRUN_MPI='$mpi_type' is not an srun --mpi type (srun --mpi=list shows them)"
 
-csv=${PIMC_CSV:-results/slurm-runs.csv}
-[[ $csv == /* ]] || csv=$submit_dir/$csv
-mkdir -p -- "$(dirname -- "$csv")" || fail "cannot create the directory of PIMC_CSV=$csv"
+use_csv results/slurm-runs.csv
 
 cpus=${SLURM_CPUS_PER_TASK:-}
 if [[ -z $cpus ]]; then
@@ -156,11 +122,9 @@ if [[ -z $cpus ]]; then
     printf 'hybrid.sh: warning: SLURM_CPUS_PER_TASK not set (no -c in this allocation); using 1 thread a rank\n' >&2
 fi
 ntasks=${SLURM_NTASKS:-1}
-export OMP_NUM_THREADS=$cpus OMP_PROC_BIND=close OMP_PLACES=cores
+set_threads "$cpus"
 
-# pimc-omp --version: "pimc-omp VERSION" then "key: value" lines (compiler, OpenMP, MPI, kernels).
-version=$("$pimc" --version 2>&1) || version="pimc-omp --version failed"
-mpi_library=$(sed -n 's/^MPI: //p' <<<"$version")
+mpi_library=$(sed -n 's/^MPI: //p' <<<"$pimc_version")
 if ((ntasks > 1)) && [[ -z $mpi_library || $mpi_library == none* ]]; then
     fail "$pimc is built without MPI (--version: MPI: ${mpi_library:-no such line}): its $ntasks tasks would be $ntasks independent runs. Rebuild it with MPI (meson setup build -Dmpi=enabled), or use slurm/pimc.sh for one node"
 fi
@@ -196,57 +160,19 @@ else
     binding="unknown: the probe step failed: ${probe//$'\n'/ }"
 fi
 
-row() { printf '%-17s %s\n' "$1" "$2"; }
-printf '== hybrid.sh: job %s started %s\n' "$SLURM_JOB_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-row 'job id' "$SLURM_JOB_ID"
-row 'job name' "${SLURM_JOB_NAME:-}"
-row 'account' "${SLURM_JOB_ACCOUNT:-(none)}"
-row 'partition' "${SLURM_JOB_PARTITION:-}"
-row 'nodes' "${SLURM_JOB_NODELIST:-$(hostname)}"
+# srun takes the tasks and nodes from the allocation; --cpus-per-task must be given (Slurm 22.05).
+cmd=(srun --mpi="$mpi_type" --cpus-per-task="$cpus" "$pimc" --csv "$csv" "$@")
+
+print_context_start
 row 'node count' "${SLURM_JOB_NUM_NODES:-${SLURM_NNODES:-1}}"
-row 'time limit' "$(squeue -h -j "$SLURM_JOB_ID" -o %l 2>/dev/null || echo '?')"
+row 'time limit' "$(time_limit)"
 row 'ntasks' "$ntasks"
 row 'tasks per node' "${SLURM_TASKS_PER_NODE:-?}"
 row 'cpus per task' "$cpus"
 row 'MPI launcher' "srun --mpi=$mpi_type"
-row 'submit dir' "$submit_dir"
-row 'binary' "$pimc"
-while IFS= read -r line; do
-    if [[ $line == *': '* ]]; then row "${line%%: *}" "${line#*: }"; else row 'version' "$line"; fi
-done <<<"$version"
-row 'modules' "${PIMC_MODULES:-(none)}"
+print_context_binary
 row 'task binding' "$binding"
-row 'OMP_NUM_THREADS' "$OMP_NUM_THREADS"
-row 'OMP_PROC_BIND' "$OMP_PROC_BIND"
-row 'OMP_PLACES' "${OMP_PLACES:-(unset)}"
-row 'csv' "$csv"
-# srun takes the tasks and nodes from the allocation; --cpus-per-task must be given (Slurm 22.05).
-cmd=(srun --mpi="$mpi_type" --cpus-per-task="$cpus" "$pimc" --csv "$csv" "$@")
-row 'command' "${cmd[*]}"
-printf '== pimc-omp\n'
+print_context_run "${cmd[@]}"
 
-if [[ -n $stop_signal ]]; then
-    printf 'hybrid.sh: SIG%s arrived before pimc-omp started; nothing run\n' "$stop_signal"
-    exit 143
-fi
-"${cmd[@]}" &
-srun_pid=$!
-while :; do
-    wait "$srun_pid"
-    status=$?
-    # A trapped signal makes wait return early (status > 128) while srun still runs: wait again.
-    if ((status > 128)) && kill -0 "$srun_pid" 2>/dev/null; then continue; fi
-    break
-done
-
-printf '== hybrid.sh: job %s: pimc-omp exited with status %d at %s\n' \
-    "$SLURM_JOB_ID" "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-if [[ -n $stop_signal ]]; then
-    # Say what is in the CSV, not what should be: the last column of a row is its slurm_job_id.
-    if grep -q ",partial,.*,$SLURM_JOB_ID\$" "$csv" 2>/dev/null; then
-        printf 'hybrid.sh: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' "$stop_signal" "$csv"
-    else
-        printf 'hybrid.sh: stopped early (SIG%s); no partial row of this job in %s\n' "$stop_signal" "$csv"
-    fi
-fi
+run_step "${cmd[@]}"
 exit "$status"

@@ -18,10 +18,10 @@
 #                 per sweep so that bench/table and bench/plot show this sweep alone.
 #   PIMC_MODULES  environment modules to load first, e.g. "gcc openmpi" (when `module` exists).
 #
-# Threads, time limit and exit status as in slurm/pimc.sh (kept self-contained: Slurm runs a copy of
-# the script, which cannot source files next to it): OMP_NUM_THREADS = the job's CPUs,
-# OMP_PROC_BIND=close, OMP_PLACES=cores; on --signal=B:USR1@60 pimc-omp gets one SIGTERM through the
-# job step and records the run in progress as status=partial.
+# Threads, time limit and exit status as in slurm/pimc.sh, whose code it shares (slurm/job-common.sh,
+# found as pimc.sh says): OMP_NUM_THREADS = the job's CPUs, OMP_PROC_BIND=close, OMP_PLACES=cores; on
+# --signal=B:USR1@60 pimc-omp gets one SIGTERM through the job step and records the run in progress
+# as status=partial.
 #
 #SBATCH --job-name=pimc-sweep
 #SBATCH --nodes=1
@@ -32,121 +32,41 @@
 #SBATCH --signal=B:USR1@60
 
 set -uo pipefail
+job_script=sweep.sh
 
-# Installed first, so that an early signal is never lost: until srun runs it only sets a flag.
-# USR1 is Slurm's warning (--signal): pimc-omp gets one SIGTERM, through the job step, since srun
-# answers SIGTERM by killing its tasks outright. SIGTERM to this shell means Slurm is ending the job
-# (time limit reached, scancel) and signals pimc-omp itself; a second SIGTERM from here could cut
-# short its writing of the partial row, so none is sent.
-stop_signal=
-srun_pid=
-# shellcheck disable=SC2317 # reached through the traps below
-on_signal() {
-    local now
-    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    if [[ $1 == TERM ]]; then
-        printf 'sweep.sh: SIGTERM at %s: Slurm is ending the job (time limit or scancel)\n' "$now"
-        stop_signal=${stop_signal:-TERM}
-        return 0
-    fi
-    [[ -z $stop_signal ]] || return 0
-    stop_signal=$1
-    printf 'sweep.sh: SIG%s at %s (time limit near): asking pimc-omp to stop and record a partial result\n' \
-        "$1" "$now"
-    [[ -n $srun_pid ]] || return 0
-    scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "$srun_pid" 2>/dev/null
-}
-trap 'on_signal USR1' USR1
-trap 'on_signal TERM' TERM
-
-fail() { printf 'sweep.sh: %s\n' "$*" >&2; exit 2; }
-
-[[ -n ${SLURM_JOB_ID:-} ]] ||
-    fail "not inside a Slurm job; submit it: sbatch [-A ACCOUNT] [-p PARTITION] slurm/sweep.sh [THROWS]"
-submit_dir=${SLURM_SUBMIT_DIR:-$PWD}
-
-if [[ -n ${PIMC_MODULES:-} ]]; then
-    if type module >/dev/null 2>&1; then
-        read -ra modules <<<"$PIMC_MODULES"
-        set +u # module implementations read unset variables
-        module load "${modules[@]}" || fail "module load ${modules[*]} failed"
-        set -u
-    else
-        printf 'sweep.sh: warning: PIMC_MODULES="%s" set but no module command here; not loaded\n' \
-            "$PIMC_MODULES" >&2
-    fi
+# The shared part: job-common.sh in the checkout's slurm/ directory. sbatch runs a copy of this script
+# in slurmd's spool directory, so it is looked for next to the script the job was submitted as --
+# scontrol's Command=: the path given to sbatch (absolute, or from the submit directory), then the
+# arguments -- or, run outside a job, next to this file; then in $SLURM_SUBMIT_DIR/slurm. Signals
+# that come before it sets the traps are kept for it.
+early_signals= && trap 'early_signals+=" USR1"' USR1 && trap 'early_signals+=" TERM"' TERM
+submitted=${BASH_SOURCE[0]}
+[[ -z ${SLURM_JOB_ID:-} ]] || submitted=$(scontrol show job "$SLURM_JOB_ID" 2>/dev/null | sed -n 's/^ *Command=//p')
+slurm_dir=${submitted%" $*"}
+[[ $slurm_dir == /* ]] || slurm_dir=${SLURM_SUBMIT_DIR:-$PWD}/$slurm_dir
+slurm_dir=$(dirname -- "$(readlink -f -- "$slurm_dir")") # a symlinked script: the checkout it is in
+[[ -f $slurm_dir/job-common.sh ]] || slurm_dir=${SLURM_SUBMIT_DIR:-$PWD}/slurm
+if [[ ! -f $slurm_dir/job-common.sh ]]; then
+    printf '%s: cannot find job-common.sh: not next to the submitted script (Command=%s), nor in %s; %s\n' \
+        "$job_script" "$submitted" "$slurm_dir" "submit the job script of a pimc-omp checkout, or copy job-common.sh next to it" >&2
+    exit 2
 fi
+# shellcheck source=SCRIPTDIR/job-common.sh
+source "$slurm_dir/job-common.sh"
 
-pimc=${PIMC:-}
-if [[ -z $pimc ]]; then
-    if [[ -x $submit_dir/build/pimc-omp ]]; then
-        pimc=$submit_dir/build/pimc-omp
-    else
-        pimc=$(command -v pimc-omp) ||
-            fail "no pimc-omp: not in $submit_dir/build/ nor on PATH; set PIMC=/path/to/pimc-omp"
-    fi
-elif [[ $pimc != */* ]]; then
-    pimc=$(command -v -- "$pimc") || fail "PIMC=$PIMC: not found on PATH"
-elif [[ $pimc != /* ]]; then
-    pimc=$submit_dir/$pimc
-fi
-[[ -f $pimc && -x $pimc ]] || fail "PIMC=$pimc: not an executable file"
-
-csv=${PIMC_CSV:-results/sweep-$SLURM_JOB_ID.csv}
-[[ $csv == /* ]] || csv=$submit_dir/$csv
-mkdir -p -- "$(dirname -- "$csv")" || fail "cannot create the directory of PIMC_CSV=$csv"
-
+start_job "sbatch [-A ACCOUNT] [-p PARTITION] slurm/sweep.sh [THROWS]"
+use_csv "results/sweep-$SLURM_JOB_ID.csv"
 # The whole node (--exclusive): all its CPUs, unless -c asked for a number.
 cpus=${SLURM_CPUS_PER_TASK:-${SLURM_CPUS_ON_NODE:-1}}
-export OMP_NUM_THREADS=$cpus OMP_PROC_BIND=close OMP_PLACES=cores
-
-row() { printf '%-17s %s\n' "$1" "$2"; }
-printf '== sweep.sh: job %s started %s\n' "$SLURM_JOB_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-row 'job id' "$SLURM_JOB_ID"
-row 'job name' "${SLURM_JOB_NAME:-}"
-row 'account' "${SLURM_JOB_ACCOUNT:-(none)}"
-row 'partition' "${SLURM_JOB_PARTITION:-}"
-row 'nodes' "${SLURM_JOB_NODELIST:-$(hostname)}"
-row 'time limit' "$(squeue -h -j "$SLURM_JOB_ID" -o %l 2>/dev/null || echo '?')"
-row 'cpus' "$cpus"
-row 'submit dir' "$submit_dir"
-row 'binary' "$pimc"
-# pimc-omp --version: "pimc-omp VERSION" then "key: value" lines (compiler, OpenMP, kernels).
-while IFS= read -r line; do
-    if [[ $line == *': '* ]]; then row "${line%%: *}" "${line#*: }"; else row 'version' "$line"; fi
-done < <("$pimc" --version 2>&1 || printf 'pimc-omp --version failed\n')
-row 'modules' "${PIMC_MODULES:-(none)}"
-row 'OMP_NUM_THREADS' "$OMP_NUM_THREADS"
-row 'OMP_PROC_BIND' "$OMP_PROC_BIND"
-row 'OMP_PLACES' "$OMP_PLACES"
-row 'csv' "$csv"
+set_threads "$cpus"
 cmd=(srun --ntasks=1 --cpus-per-task="$cpus" "$pimc" --sweep pow2 --csv "$csv" "$@")
-row 'command' "${cmd[*]}"
-printf '== pimc-omp\n'
 
-if [[ -n $stop_signal ]]; then
-    printf 'sweep.sh: SIG%s arrived before pimc-omp started; nothing run\n' "$stop_signal"
-    exit 143
-fi
-"${cmd[@]}" &
-srun_pid=$!
-while :; do
-    wait "$srun_pid"
-    status=$?
-    # A trapped signal makes wait return early (status > 128) while srun still runs: wait again.
-    if ((status > 128)) && kill -0 "$srun_pid" 2>/dev/null; then continue; fi
-    break
-done
+print_context_start
+row 'time limit' "$(time_limit)"
+row 'cpus' "$cpus"
+print_context_binary
+print_context_run "${cmd[@]}"
 
-printf '== sweep.sh: job %s: pimc-omp exited with status %d at %s\n' \
-    "$SLURM_JOB_ID" "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-if [[ -n $stop_signal ]]; then
-    # Say what is in the CSV, not what should be: the last column of a row is its slurm_job_id.
-    if grep -q ",partial,.*,$SLURM_JOB_ID\$" "$csv" 2>/dev/null; then
-        printf 'sweep.sh: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' "$stop_signal" "$csv"
-    else
-        printf 'sweep.sh: stopped early (SIG%s); no partial row of this job in %s\n' "$stop_signal" "$csv"
-    fi
-fi
+run_step "${cmd[@]}"
 printf 'table/figure: bench/table %s; bench/plot %s\n' "$csv" "$csv"
 exit "$status"

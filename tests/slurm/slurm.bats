@@ -114,6 +114,13 @@ for n, row in enumerate(rows[1:], start=2):
 EOF
 }
 
+# check_rows FILE COLUMN... -- csv_rows, shown, and required to pass: output and lines hold the rows.
+check_rows() {
+    run csv_rows "$@"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
 # The CPUs a job's processes may run on: this machine's, as task/none binds nothing (nproc would
 # answer OMP_NUM_THREADS instead, if set).
 machine_cpus() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
@@ -141,21 +148,32 @@ wait_job() {
     return 1
 }
 
+# submit EXIT COMMAND... -- run COMMAND, an `sbatch --parsable ...` (under env, for the job's
+# environment), show what it printed and check that it exits EXIT (with --wait: the job script's exit
+# status). Sets id, the job id, and out, its output file slurm-ID.out, which it shows once the job has
+# ended (with --wait).
+submit() {
+    local want=$1
+    shift
+    run "$@"
+    echo "$output"
+    if [[ $status -ne $want ]]; then
+        echo "exit status $status, not $want: $*" >&2
+        return 1
+    fi
+    id=${output%%;*}
+    [[ $id =~ ^[0-9]+$ ]] || { echo "no job id in sbatch's output" >&2; return 1; }
+    out=slurm-$id.out
+    [[ " $* " != *" --wait "* ]] || cat "$out"
+}
+
 @test "pimc.sh with sbatch --wait -c 2: defaults for binary, CSV and output; context, result, one row" {
     needs_slurm
     require_pimc
     workdir defaults
     mkdir -p build && ln -s "$PIMC" build/pimc-omp # the default binary: build/pimc-omp of the submit dir
-    run env -u PIMC sbatch --wait --parsable -c 2 "$REPO/slurm/pimc.sh" 1e7
-    echo "$output"
-    [ "$status" -eq 0 ]
-    id=${output%%;*}
-    [[ $id =~ ^[0-9]+$ ]]
+    submit 0 env -u PIMC sbatch --wait --parsable -c 2 "$REPO/slurm/pimc.sh" 1e7
     [ "$(job_state "$id")" = "COMPLETED 0:0" ]
-
-    out=slurm-$id.out
-    [ -f "$out" ]
-    cat "$out"
     grep -Eq "^job id +$id\$" "$out"
     grep -Eq '^partition +debug$' "$out"
     grep -Eq '^cpus per task +2$' "$out"
@@ -169,10 +187,8 @@ wait_job() {
     grep -Eq '3\.14[0-9]+' "$out" # the estimate in pimc-omp's report
     grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 0 " "$out"
 
-    run csv_rows results/slurm-runs.csv threads throws throws_requested status mode slurm_job_id \
+    check_rows results/slurm-runs.csv threads throws throws_requested status mode slurm_job_id \
         threads_source omp_proc_bind omp_places usable_cpus
-    echo "$output"
-    [ "$status" -eq 0 ]
     [ "${output% *}" = "2 10000000 10000000 complete single $id OMP_NUM_THREADS close cores" ]
     # usable_cpus: what the process may run on, not where OMP_PROC_BIND put its first thread.
     echo "usable_cpus ${output##* }, CPUs the job may use $(machine_cpus)"
@@ -184,30 +200,24 @@ wait_job() {
     require_pimc
     workdir vars
     csv=$TESTDIR/vars/out/runs.csv
-    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -c 2 "$REPO/slurm/pimc.sh" 1e6
-    [ "$status" -eq 0 ]
-    first=${output%%;*}
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -c 2 "$REPO/slurm/pimc.sh" 1e6
+    first=$id
     # A stand-in for the cluster's `module` (Lmod and Environment Modules are shell functions that
     # sbatch hands to the job through the environment).
     module() { echo "module $*" >>"$TESTDIR/vars/module.log"; }
     export -f module
-    run env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_MODULES="gcc openmpi" sbatch --wait --parsable -c 4 \
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_MODULES="gcc openmpi" sbatch --wait --parsable -c 4 \
         -J pimc-c4 "$REPO/slurm/pimc.sh" 2e6 --seed 7 --no-serial
-    echo "$output"
-    [ "$status" -eq 0 ]
-    second=${output%%;*}
-    cat "slurm-$second.out"
-    grep -Eq '^job name +pimc-c4$' "slurm-$second.out"
-    grep -Eq '^cpus per task +4$' "slurm-$second.out"
-    grep -Eq '^OMP_NUM_THREADS +4$' "slurm-$second.out"
-    grep -Eq "^binary +$PIMC\$" "slurm-$second.out"
-    grep -Eq '^time limit +30:00$' "slurm-$second.out" # the script's default
-    grep -Eq '^modules +gcc openmpi$' "slurm-$second.out"
+    second=$id
+    grep -Eq '^job name +pimc-c4$' "$out"
+    grep -Eq '^cpus per task +4$' "$out"
+    grep -Eq '^OMP_NUM_THREADS +4$' "$out"
+    grep -Eq "^binary +$PIMC\$" "$out"
+    grep -Eq '^time limit +30:00$' "$out" # the script's default
+    grep -Eq '^modules +gcc openmpi$' "$out"
     [ "$(cat module.log)" = "module load gcc openmpi" ]
 
-    run csv_rows "$csv" threads throws seed serial_s status slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    check_rows "$csv" threads throws seed serial_s status slurm_job_id
     [[ ${lines[0]} =~ ^2\ 1000000\ 1\ [0-9.e+-]+\ complete\ $first$ ]] # serial_s: a time
     [ "${lines[1]}" = "4 2000000 7  complete $second" ] # --no-serial: serial_s empty
     [ "${#lines[@]}" -eq 2 ]
@@ -219,12 +229,35 @@ wait_job() {
     [[ $output == *"not inside a Slurm job; submit it"* ]]
 
     workdir nobinary
-    run env PIMC=/nonexistent/pimc-omp sbatch --wait --parsable -c 1 "$REPO/slurm/pimc.sh" 1e6
-    [ "$status" -eq 2 ]
-    id=${output%%;*}
-    cat "slurm-$id.out"
-    grep -q 'PIMC=/nonexistent/pimc-omp: not an executable file' "slurm-$id.out"
+    submit 2 env PIMC=/nonexistent/pimc-omp sbatch --wait --parsable -c 1 "$REPO/slurm/pimc.sh" 1e6
+    grep -q 'PIMC=/nonexistent/pimc-omp: not an executable file' "$out"
     [ "$(job_state "$id")" = "FAILED 2:0" ]
+}
+
+@test "pimc.sh finds job-common.sh next to the script submitted (./path with spaces, -D, symlink), else exit 2" {
+    needs_slurm
+    require_pimc
+    workdir lookup
+    # A checkout elsewhere, with a space in its path; the submit directory has no slurm/ of its own,
+    # and the job runs a copy of the script in slurmd's spool directory.
+    mkdir -p "a checkout/slurm" elsewhere lonely
+    cp "$REPO/slurm/pimc.sh" "$REPO/slurm/job-common.sh" "a checkout/slurm/"
+    ln -s "a checkout/slurm/pimc.sh" linked.sh
+    # Command= keeps a ./ path as given (from the submit directory, not -D's), then the arguments.
+    submit 0 env PIMC="$PIMC" sbatch --wait --parsable -c 1 -D elsewhere -o "$PWD/slurm-%j.out" \
+        "./a checkout/slurm/pimc.sh" --seed 3 1e6
+    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 0 " "$out"
+    submit 0 env PIMC="$PIMC" sbatch --wait --parsable -c 1 ./linked.sh 1e6
+    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 0 " "$out"
+
+    cp "$REPO/slurm/pimc.sh" lonely/
+    submit 2 env PIMC="$PIMC" sbatch --wait --parsable -c 1 lonely/pimc.sh 1e6
+    grep -qF "pimc.sh: cannot find job-common.sh: not next to the submitted script (Command=$PWD/lonely/pimc.sh 1e6), nor in $PWD/slurm; submit the job script of a pimc-omp checkout" "$out"
+    [ "$(job_state "$id")" = "FAILED 2:0" ]
+    # The same copy submitted from a checkout: its slurm/ (of $SLURM_SUBMIT_DIR) has job-common.sh.
+    cd "a checkout"
+    submit 0 env PIMC="$PIMC" sbatch --wait --parsable -c 1 ../lonely/pimc.sh 1e6
+    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 0 " "$out"
 }
 
 @test "pimc.sh at its time limit: --signal reaches pimc-omp, which records a status=partial row" {
@@ -235,20 +268,15 @@ wait_job() {
     # The script's own --signal=B:USR1@60 with -t 2. Slurm checks limits every ~30 s, and the signal
     # came up to ~20 s early or late here: with -t 1 it could come before pimc-omp even started.
     # With -t 2 it comes 30-90 s into the run, well before the kill at about 2.5 min.
-    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -c 1 -t 2 "$REPO/slurm/pimc.sh" 1e13
-    echo "$output"
-    [ "$status" -eq 0 ]
-    id=${output%%;*}
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -c 1 -t 2 "$REPO/slurm/pimc.sh" 1e13
     wait_job "$id" 240
-    cat "slurm-$id.out"
-    grep -Eq '^pimc.sh: SIGUSR1 at .*: asking pimc-omp to stop' "slurm-$id.out"
-    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 143 " "slurm-$id.out"
-    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "slurm-$id.out"
+    cat "$out"
+    grep -Eq '^pimc.sh: SIGUSR1 at .*: asking pimc-omp to stop' "$out"
+    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 143 " "$out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "$out"
     [ "$(job_state "$id")" = "FAILED 143:0" ] # ended by pimc.sh before the limit (TIMEOUT otherwise)
 
-    run csv_rows "$csv" threads status throws_requested throws slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    check_rows "$csv" threads status throws_requested throws slurm_job_id
     [ "${#lines[@]}" -eq 1 ]
     read -r threads row_status requested done_throws job <<<"${lines[0]}"
     [ "$threads $row_status $requested $job" = "1 partial 10000000000000 $id" ]
@@ -279,9 +307,7 @@ wait_job() {
     [ -s "${csv%.csv}.svg" ]
     [ -s "${csv%.csv}.png" ]
 
-    run csv_rows "$csv" threads status throws
-    echo "$output"
-    [ "$status" -eq 0 ]
+    check_rows "$csv" threads status throws
     [ "$(sort -n <<<"$output" | tr '\n' '/')" = "1 complete 10000000/2 complete 10000000/4 complete 10000000/" ]
 }
 
@@ -292,17 +318,11 @@ wait_job() {
         skip "this pimc-omp has no --sweep yet (a later issue); slurm/sweep.sh not run"
     fi
     workdir sweep
-    run env PIMC="$PIMC" sbatch --wait --parsable "$REPO/slurm/sweep.sh" 1e7
-    echo "$output"
-    [ "$status" -eq 0 ]
-    id=${output%%;*}
-    cat "slurm-$id.out"
-    grep -Eq '^cpus +16$' "slurm-$id.out" # --exclusive: every CPU the node declares
-    grep -Eq '^OMP_NUM_THREADS +16$' "slurm-$id.out"
-    grep -Eq -- '--cpus-per-task=16 .*/pimc-omp --sweep pow2 --csv .*/sweep-[0-9]+\.csv 1e7$' "slurm-$id.out"
-    run csv_rows "results/sweep-$id.csv" threads usable_cpus status mode slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    submit 0 env PIMC="$PIMC" sbatch --wait --parsable "$REPO/slurm/sweep.sh" 1e7
+    grep -Eq '^cpus +16$' "$out" # --exclusive: every CPU the node declares
+    grep -Eq '^OMP_NUM_THREADS +16$' "$out"
+    grep -Eq -- '--cpus-per-task=16 .*/pimc-omp --sweep pow2 --csv .*/sweep-[0-9]+\.csv 1e7$' "$out"
+    check_rows "results/sweep-$id.csv" threads usable_cpus status mode slurm_job_id
     # pow2 is, per pimc-omp --help, the powers of two up to the usable CPUs, and that count. Here the
     # usable CPUs are the machine's (task/none binds nothing), not the 16 the job holds.
     MACHINE_CPUS=$(machine_cpus) python3 -c '
@@ -354,16 +374,8 @@ plain_hits() {
     workdir hybrid
     mkdir -p build && ln -s "$PIMC" build/pimc-omp # the default binary: build/pimc-omp of the submit dir
     want=$(plain_hits 2e7)
-    run env -u PIMC sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 "$REPO/slurm/hybrid.sh" 2e7
-    echo "$output"
-    [ "$status" -eq 0 ]
-    id=${output%%;*}
-    [[ $id =~ ^[0-9]+$ ]]
+    submit 0 env -u PIMC sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 "$REPO/slurm/hybrid.sh" 2e7
     [ "$(job_state "$id")" = "COMPLETED 0:0" ]
-
-    out=slurm-$id.out
-    [ -f "$out" ]
-    cat "$out"
     node=$(sinfo -h -o %N)
     lib=$("$PIMC" --version | sed -n 's/^MPI: //p')
     grep -Eq "^job id +$id\$" "$out"
@@ -392,9 +404,7 @@ plain_hits() {
     grep -Eq '^  verification +PASSED' "$out"
     grep -Eq "^== hybrid.sh: job $id: pimc-omp exited with status 0 " "$out"
 
-    run csv_rows results/slurm-runs.csv ranks threads_per_rank threads throws hits status mode slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    check_rows results/slurm-runs.csv ranks threads_per_rank threads throws hits status mode slurm_job_id
     [ "$output" = "2 1 2 20000000 $want complete single $id" ]
 }
 
@@ -407,13 +417,10 @@ plain_hits() {
     ids=()
     for shape in "--ntasks-per-node=2 -c 2" "--ntasks-per-node=1 -c 2" ""; do
         # shellcheck disable=SC2086 # the shape is sbatch options, one per word
-        run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 1 $shape "$REPO/slurm/hybrid.sh" \
+        submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 1 $shape "$REPO/slurm/hybrid.sh" \
             --seed 7 --no-serial 2e7
-        echo "$output"
-        [ "$status" -eq 0 ]
-        ids+=("${output%%;*}")
+        ids+=("$id")
     done
-    for id in "${ids[@]}"; do cat "slurm-$id.out"; done
     grep -Eq '^cpus per task +2$' "slurm-${ids[0]}.out"
     grep -Eq '^OMP_NUM_THREADS +2$' "slurm-${ids[0]}.out"
     grep -Eq '^  threads +4 = 2 ranks x 2 threads ' "slurm-${ids[0]}.out"
@@ -428,9 +435,7 @@ plain_hits() {
     grep -Eq '^time limit +30:00$' "slurm-${ids[2]}.out"
     grep -Eq '^  threads +16 = 2 ranks x 8 threads ' "slurm-${ids[2]}.out"
 
-    run csv_rows "$csv" ranks threads_per_rank threads seed hits status slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    check_rows "$csv" ranks threads_per_rank threads seed hits status slurm_job_id
     [ "${#lines[@]}" -eq 3 ]
     [ "${lines[0]}" = "2 2 4 7 $want complete ${ids[0]}" ]
     [ "${lines[1]}" = "1 2 2 7 $want complete ${ids[1]}" ]
@@ -443,22 +448,15 @@ plain_hits() {
     workdir hybrid-sweep
     csv=$TESTDIR/hybrid-sweep/sweep.csv
     want=$(plain_hits 1e7)
-    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
         "$REPO/slurm/hybrid.sh" --sweep 1,2 --repeat 1 1e7
-    echo "$output"
-    [ "$status" -eq 0 ]
-    id=${output%%;*}
-    out=slurm-$id.out
-    cat "$out"
     [ "$(job_state "$id")" = "COMPLETED 0:0" ]
     grep -Eq -- '^command +srun --mpi=pmix --cpus-per-task=1 .*/pimc-omp --csv .*/sweep.csv --sweep 1,2 --repeat 1 1e7$' "$out"
     grep -Eq '^1 +[0-9.]+ ' "$out"        # the table: the baseline (rank 0, 1 thread)
     grep -Eq '^2 \(2x1\) +[0-9.]+ ' "$out" # 2 ranks x 1 thread
     grep -Eq '^4 \(2x2\) +[0-9.]+ ' "$out" # 2 ranks x 2 threads
 
-    run csv_rows "$csv" ranks threads_per_rank threads hits status mode run slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    check_rows "$csv" ranks threads_per_rank threads hits status mode run slurm_job_id
     [ "${#lines[@]}" -eq 3 ]
     [ "${lines[0]}" = "1 1 1 $want complete strong 0 $id" ]
     [ "${lines[1]}" = "2 1 2 $want complete strong 0 $id" ]
@@ -466,7 +464,7 @@ plain_hits() {
 
     # Rank 0 alone reports: no other rank may claim a failed verification the exit status denies.
     if grep -q 'verification FAILED' "$out"; then
-        echo "slurm-$id.out says 'verification FAILED' although pimc-omp exited 0 and every row has the" \
+        echo "$out says 'verification FAILED' although pimc-omp exited 0 and every row has the" \
             "one-core hits: a rank other than 0 printed it (src/main.c, the study branch)" >&2
         return 1
     fi
@@ -477,31 +475,26 @@ plain_hits() {
     require_pmix
     workdir hybrid-signal
     csv=$TESTDIR/hybrid-signal/partial.csv
-    run env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -N 1 --ntasks-per-node=2 -c 1 \
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -N 1 --ntasks-per-node=2 -c 1 \
         "$REPO/slurm/hybrid.sh" 1e13
-    echo "$output"
-    [ "$status" -eq 0 ]
-    id=${output%%;*}
     # Wait for the run to start, and the ranks to set up their handlers, then send what --signal=B:USR1
     # sends: SIGUSR1 to the batch shell alone (the pimc.sh test waits for Slurm's own; this one need not).
     for ((i = 0; i < 100; i++)); do
-        grep -q '^== pimc-omp$' "slurm-$id.out" 2>/dev/null && break
+        grep -q '^== pimc-omp$' "$out" 2>/dev/null && break
         sleep 0.2
     done
-    grep -q '^== pimc-omp$' "slurm-$id.out"
+    grep -q '^== pimc-omp$' "$out"
     sleep 3
     scancel --batch --signal=USR1 "$id"
     wait_job "$id" 60
-    cat "slurm-$id.out"
-    grep -Eq '^hybrid.sh: SIGUSR1 at .*: asking pimc-omp to stop' "slurm-$id.out"
-    grep -Eq '^  threads +2 = 2 ranks x 1 threads ' "slurm-$id.out"
-    grep -Eq "^== hybrid.sh: job $id: pimc-omp exited with status 143 " "slurm-$id.out"
-    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "slurm-$id.out"
+    cat "$out"
+    grep -Eq '^hybrid.sh: SIGUSR1 at .*: asking pimc-omp to stop' "$out"
+    grep -Eq '^  threads +2 = 2 ranks x 1 threads ' "$out"
+    grep -Eq "^== hybrid.sh: job $id: pimc-omp exited with status 143 " "$out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "$out"
     [ "$(job_state "$id")" = "FAILED 143:0" ]
 
-    run csv_rows "$csv" ranks threads_per_rank status throws_requested throws slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    check_rows "$csv" ranks threads_per_rank status throws_requested throws slurm_job_id
     [ "${#lines[@]}" -eq 1 ]
     read -r ranks per_rank row_status requested done_throws job <<<"${lines[0]}"
     [ "$ranks $per_rank $row_status $requested $job" = "2 1 partial 10000000000000 $id" ]
@@ -517,40 +510,31 @@ plain_hits() {
     workdir hybrid-misuse
     printf '#!/bin/sh\nprintf "pimc-omp stub\\nMPI: none (built without; -Dmpi=enabled adds it)\\n"\n' >stub
     chmod +x stub
-    run env PIMC="$TESTDIR/hybrid-misuse/stub" sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
+    submit 2 env PIMC="$TESTDIR/hybrid-misuse/stub" sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
         "$REPO/slurm/hybrid.sh" 1e6
-    [ "$status" -eq 2 ]
-    id=${output%%;*}
-    cat "slurm-$id.out"
-    grep -q 'stub is built without MPI (--version: MPI: none (built without; -Dmpi=enabled adds it)): its 2 tasks would be 2 independent runs' "slurm-$id.out"
+    grep -q 'stub is built without MPI (--version: MPI: none (built without; -Dmpi=enabled adds it)): its 2 tasks would be 2 independent runs' "$out"
     [ "$(job_state "$id")" = "FAILED 2:0" ]
 
     # PIMC_SRUN_MPI goes to srun: with none, no PMIx, so the 2 tasks are 2 one-rank runs, which
     # pimc-omp says, each writing its own row.
-    run env PIMC="$PIMC" PIMC_CSV=copies.csv PIMC_SRUN_MPI=none sbatch --wait --parsable -N 1 \
+    submit 0 env PIMC="$PIMC" PIMC_CSV=copies.csv PIMC_SRUN_MPI=none sbatch --wait --parsable -N 1 \
         --ntasks-per-node=2 -c 1 "$REPO/slurm/hybrid.sh" --no-serial 1e6
-    [ "$status" -eq 0 ]
-    id=${output%%;*}
-    cat "slurm-$id.out"
-    grep -Eq '^MPI launcher +srun --mpi=none$' "slurm-$id.out"
-    grep -Eq -- '^command +srun --mpi=none ' "slurm-$id.out"
-    grep -q 'started as 2 tasks, but not by an MPI launcher .*: running 2 independent copies' "slurm-$id.out"
-    run csv_rows copies.csv ranks threads_per_rank slurm_job_id
-    echo "$output"
-    [ "$status" -eq 0 ]
+    grep -Eq '^MPI launcher +srun --mpi=none$' "$out"
+    grep -Eq -- '^command +srun --mpi=none ' "$out"
+    grep -q 'started as 2 tasks, but not by an MPI launcher .*: running 2 independent copies' "$out"
+    check_rows copies.csv ranks threads_per_rank slurm_job_id
     [ "$output" = "1 1 $id"$'\n'"1 1 $id" ]
 
-    run env PIMC="$PIMC" PIMC_SRUN_MPI='pmix; rm' sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
+    submit 2 env PIMC="$PIMC" PIMC_SRUN_MPI='pmix; rm' sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
         "$REPO/slurm/hybrid.sh" 1e6
-    [ "$status" -eq 2 ]
-    grep -q "PIMC_SRUN_MPI='pmix; rm' is not an srun --mpi type" "slurm-${output%%;*}.out"
+    grep -q "PIMC_SRUN_MPI='pmix; rm' is not an srun --mpi type" "$out"
 }
 
 @test "shellcheck: every script in slurm/ and tests/slurm/" {
     if ! command -v shellcheck >/dev/null && [[ -z ${PIMC_SLURM_REQUIRED:-} ]]; then
         skip "no shellcheck (apt-get install shellcheck)"
     fi
-    run shellcheck "$REPO"/slurm/*.sh "$REPO"/tests/slurm/*.sh "$REPO"/tests/slurm/*.bats
+    run shellcheck -x "$REPO"/slurm/*.sh "$REPO"/tests/slurm/*.sh "$REPO"/tests/slurm/*.bats
     echo "$output"
     [ "$status" -eq 0 ]
 }

@@ -1,0 +1,183 @@
+# shellcheck shell=bash
+# job-common.sh -- the part the job scripts slurm/pimc.sh, slurm/sweep.sh and slurm/hybrid.sh share,
+# sourced by each: the time-limit signal handling, the checks and set-up before the run (inside a
+# Slurm job, modules, the pimc-omp binary, the CSV, the OpenMP settings), the job-context header, and
+# the run itself with the report of how it ended. One copy, so that the three cannot drift apart;
+# each script keeps its #SBATCH defaults, its documentation and what is its own (the srun line,
+# hybrid.sh's MPI and task-binding checks).
+#
+# Not a job script: sourcing it defines functions and two flags, and runs nothing. A job script
+# cannot simply source it from its own directory -- sbatch runs a copy of the script in slurmd's
+# spool directory -- so each finds it first (the lookup at its top), and sets before sourcing:
+#   job_script     its name, for messages: "pimc.sh"
+#   early_signals  the signals (" USR1", " TERM") that came before the traps here were set, in order
+#
+# A job script then calls, in this order:
+#   start_job USAGE         traps; inside a job; modules; binary: sets submit_dir, pimc, pimc_version
+#   use_csv DEFAULT         PIMC_CSV or DEFAULT, from the submit directory, its directory made: csv
+#   set_threads CPUS        exports OMP_NUM_THREADS=CPUS, OMP_PROC_BIND=close, OMP_PLACES=cores
+#   print_context_start     the header: its first line, job id, job name, account, partition, nodes
+#   row NAME VALUE          a header line of the script's own (e.g. 'time limit' "$(time_limit)")
+#   print_context_binary    submit dir, binary, pimc-omp --version's lines, modules
+#   print_context_run CMD   the OpenMP settings, csv, the command, then "== pimc-omp"
+#   run_step CMD            runs the srun command line CMD and reports its end: sets status
+# and exits with "$status". fail MESSAGE prints "SCRIPT: MESSAGE" and exits 2.
+
+: "${job_script:?must be set by the job script that sources job-common.sh}"
+stop_signal=
+srun_pid=
+
+# USR1 is Slurm's warning (--signal=B:USR1@60): pimc-omp -- every rank of it under hybrid.sh -- gets
+# one SIGTERM, through the job step, since srun answers SIGTERM by killing its tasks outright. Until
+# srun runs it only sets a flag. SIGTERM to this shell means Slurm is ending the job (time limit
+# reached, scancel) and signals pimc-omp itself; a second SIGTERM from here could cut short its
+# (rank 0's) writing of the partial row, so none is sent.
+# shellcheck disable=SC2317 # reached through the traps of start_job
+on_signal() {
+    local now
+    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    if [[ $1 == TERM ]]; then
+        printf '%s: SIGTERM at %s: Slurm is ending the job (time limit or scancel)\n' "$job_script" "$now"
+        stop_signal=${stop_signal:-TERM}
+        return 0
+    fi
+    [[ -z $stop_signal ]] || return 0
+    stop_signal=$1
+    printf '%s: SIG%s at %s (time limit near): asking pimc-omp to stop and record a partial result\n' \
+        "$job_script" "$1" "$now"
+    [[ -n $srun_pid ]] || return 0
+    scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "$srun_pid" 2>/dev/null
+}
+
+fail() {
+    printf '%s: %s\n' "$job_script" "$*" >&2
+    exit 2
+}
+
+# start_job USAGE -- the first call: handles USR1 and TERM (those that came before, then those to
+# come), fails with USAGE (how to submit the script) outside a Slurm job, loads PIMC_MODULES, finds
+# the binary. Sets submit_dir, pimc and pimc_version (pimc-omp --version's output).
+start_job() {
+    trap 'on_signal USR1' USR1
+    trap 'on_signal TERM' TERM
+    local sig
+    for sig in ${early_signals:-}; do on_signal "$sig"; done
+
+    [[ -n ${SLURM_JOB_ID:-} ]] || fail "not inside a Slurm job; submit it: $1"
+    submit_dir=${SLURM_SUBMIT_DIR:-$PWD}
+    load_modules
+    find_pimc
+    # "pimc-omp VERSION" then "key: value" lines (compiler, OpenMP, MPI, kernels).
+    pimc_version=$("$pimc" --version 2>&1 || printf 'pimc-omp --version failed\n')
+}
+
+# load_modules -- `module load $PIMC_MODULES` where the cluster has the `module` command.
+load_modules() {
+    [[ -n ${PIMC_MODULES:-} ]] || return 0
+    if type module >/dev/null 2>&1; then
+        local modules
+        read -ra modules <<<"$PIMC_MODULES"
+        set +u # module implementations read unset variables
+        module load "${modules[@]}" || fail "module load ${modules[*]} failed"
+        set -u
+    else
+        printf '%s: warning: PIMC_MODULES="%s" set but no module command here; not loaded\n' \
+            "$job_script" "$PIMC_MODULES" >&2
+    fi
+}
+
+# find_pimc -- the binary: PIMC (a name on PATH, or a path from the submit directory), else
+# build/pimc-omp of the submit directory, else pimc-omp on PATH. Sets pimc.
+find_pimc() {
+    pimc=${PIMC:-}
+    if [[ -z $pimc ]]; then
+        if [[ -x $submit_dir/build/pimc-omp ]]; then
+            pimc=$submit_dir/build/pimc-omp
+        else
+            pimc=$(command -v pimc-omp) ||
+                fail "no pimc-omp: not in $submit_dir/build/ nor on PATH; set PIMC=/path/to/pimc-omp"
+        fi
+    elif [[ $pimc != */* ]]; then
+        pimc=$(command -v -- "$pimc") || fail "PIMC=$PIMC: not found on PATH"
+    elif [[ $pimc != /* ]]; then
+        pimc=$submit_dir/$pimc
+    fi
+    [[ -f $pimc && -x $pimc ]] || fail "PIMC=$pimc: not an executable file"
+}
+
+# use_csv DEFAULT -- the CSV the rows go to: PIMC_CSV, else DEFAULT; a relative one is taken from the
+# submit directory. Makes its directory. Sets csv.
+use_csv() {
+    csv=${PIMC_CSV:-$1}
+    [[ $csv == /* ]] || csv=$submit_dir/$csv
+    mkdir -p -- "$(dirname -- "$csv")" || fail "cannot create the directory of PIMC_CSV=$csv"
+}
+
+# set_threads CPUS -- one OpenMP thread per allocated CPU, kept there.
+set_threads() {
+    export OMP_NUM_THREADS=$1 OMP_PROC_BIND=close OMP_PLACES=cores
+}
+
+row() { printf '%-17s %s\n' "$1" "$2"; }
+
+# time_limit -- the job's time limit as squeue shows it, or '?'.
+time_limit() { squeue -h -j "$SLURM_JOB_ID" -o %l 2>/dev/null || echo '?'; }
+
+print_context_start() {
+    printf '== %s: job %s started %s\n' "$job_script" "$SLURM_JOB_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    row 'job id' "$SLURM_JOB_ID"
+    row 'job name' "${SLURM_JOB_NAME:-}"
+    row 'account' "${SLURM_JOB_ACCOUNT:-(none)}"
+    row 'partition' "${SLURM_JOB_PARTITION:-}"
+    row 'nodes' "${SLURM_JOB_NODELIST:-$(hostname)}"
+}
+
+print_context_binary() {
+    local line
+    row 'submit dir' "$submit_dir"
+    row 'binary' "$pimc"
+    [[ -z $pimc_version ]] || while IFS= read -r line; do
+        if [[ $line == *': '* ]]; then row "${line%%: *}" "${line#*: }"; else row 'version' "$line"; fi
+    done <<<"$pimc_version"
+    row 'modules' "${PIMC_MODULES:-(none)}"
+}
+
+# print_context_run COMMAND... -- the header's last lines: the OpenMP settings, csv and COMMAND.
+print_context_run() {
+    row 'OMP_NUM_THREADS' "$OMP_NUM_THREADS"
+    row 'OMP_PROC_BIND' "$OMP_PROC_BIND"
+    row 'OMP_PLACES' "${OMP_PLACES:-(unset)}"
+    row 'csv' "$csv"
+    row 'command' "$*"
+    printf '== pimc-omp\n'
+}
+
+# run_step COMMAND... -- run the srun command line COMMAND (not when a stop signal came already:
+# exit 143), wait for it through the signals, and say how it ended and, when stopped early, whether
+# the CSV has this job's partial row. Sets status, COMMAND's exit status.
+run_step() {
+    if [[ -n $stop_signal ]]; then
+        printf '%s: SIG%s arrived before pimc-omp started; nothing run\n' "$job_script" "$stop_signal"
+        exit 143
+    fi
+    "$@" &
+    srun_pid=$!
+    while :; do
+        wait "$srun_pid"
+        status=$?
+        # A trapped signal makes wait return early (status > 128) while srun still runs: wait again.
+        if ((status > 128)) && kill -0 "$srun_pid" 2>/dev/null; then continue; fi
+        break
+    done
+
+    printf '== %s: job %s: pimc-omp exited with status %d at %s\n' \
+        "$job_script" "$SLURM_JOB_ID" "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    [[ -n $stop_signal ]] || return 0
+    # Say what is in the CSV, not what should be: the last column of a row is its slurm_job_id.
+    if grep -q ",partial,.*,$SLURM_JOB_ID\$" "$csv" 2>/dev/null; then
+        printf '%s: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' \
+            "$job_script" "$stop_signal" "$csv"
+    else
+        printf '%s: stopped early (SIG%s); no partial row of this job in %s\n' "$job_script" "$stop_signal" "$csv"
+    fi
+}
