@@ -15,8 +15,10 @@
 #define PIMC_CHECK_UNUSABLE_BASELINE 2
 
 /* Prints one verdict line per metric on stdout and returns the exit status:
- * PIMC_CHECK_PASS, PIMC_CHECK_REGRESSION, PIMC_CHECK_UNUSABLE_BASELINE (with the
- * reason on stderr), or 128+N when stopped by signal N (*stop_signal). */
+ * PIMC_CHECK_PASS (also when a metric was INCONCLUSIVE: the machine was too busy
+ * to tell, and the last line says so), PIMC_CHECK_REGRESSION,
+ * PIMC_CHECK_UNUSABLE_BASELINE (with the reason on stderr), 4 when the --csv row
+ * cannot be written, or 128+N when stopped by signal N (*stop_signal). */
 int pimc_run_check(const struct pimc_options *options, const struct pimc_context *context, struct pimc_csv *csv,
                    const atomic_bool *stop, const volatile sig_atomic_t *stop_signal);
 

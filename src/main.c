@@ -138,7 +138,8 @@ static int run(const struct pimc_cluster *cluster, int argc, char **argv)
                               : "this build has no MPI (rebuild with -Dmpi=enabled)",
                 pimc_cluster_launched_copies());
     const bool study = options.sweep_count > 0 || options.size_count > 0;
-    if (leader && !study && pimc_oversubscribed(&context, options.threads))
+    /* A check runs the baseline's thread count and judges its own conditions. */
+    if (leader && !study && options.check_path == NULL && pimc_oversubscribed(&context, options.threads))
         fprintf(stderr, "pimc-omp: warning: %d threads%s on %d usable CPUs: oversubscribed, the times are not "
                         "a speed result\n",
                 options.threads * context.ranks_on_host, context.ranks_on_host > 1 ? " (all ranks here)" : "",

@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# The regression check (--check BASELINE) end to end: verdicts against baselines
+# from real runs and against fixtures (tests/fixtures/check-*), exit codes 0, 1,
+# 2 and 128+N, and the messages. PIMC is the binary under test.
+#
+# Timing on a slow, shared 2-core machine is noise, and a sanitizer build's
+# speed also varies by a third from one process to the next: no test here
+# asserts on a speed except with a margin of 100x, or on a ratio that must be ~1
+# against a baseline of 3 or more. Checks that must pass get --tolerance 90%,
+# since the relative figures (efficiency, speed_vs_scalar) are compared too.
+
+# shellcheck disable=SC2154 # status, output, lines, stderr, stderr_lines: set by bats' run
+bats_require_minimum_version 1.5.0
+
+setup() {
+    : "${PIMC:?set PIMC to the pimc-omp binary}"
+    TMP=$(mktemp -d)
+    FIXTURES="$BATS_TEST_DIRNAME/fixtures"
+    export OMP_NUM_THREADS=2
+    unset PIMC_HIDE_KERNELS
+}
+
+teardown() {
+    rm -rf "$TMP"
+}
+
+# A baseline from real runs here: the main row (2 threads, 1e7 throws, with the
+# serial leg) and the scalar reference row for speed_vs_scalar.
+real_baseline() { # file
+    "$PIMC" -q -t 2 --repeat 3 --csv "$1" 1e7
+    "$PIMC" -q -t 1 --kernel scalar --no-serial --repeat 3 --csv "$1" 1e7
+}
+
+# Copies a baseline CSV with some columns changed, through Python's csv module.
+# Each EDIT is column=expression, with x the old value as a float for *_s
+# columns and as an int for counts.
+edit_baseline() { # in out edit...
+    python3 - "$@" <<'PY'
+import csv, sys
+src, dst, edits = sys.argv[1], sys.argv[2], [e.split("=", 1) for e in sys.argv[3:]]
+rows = list(csv.DictReader(open(src)))
+for row in rows:
+    for column, expression in edits:
+        if row[column] != "":
+            x = float(row[column]) if column.endswith("_s") else int(row[column])
+            row[column] = repr(eval(expression))
+with open(dst, "w", newline="") as out:
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+PY
+}
+
+all_times() { # expression applied to every time column
+    printf '%s\n' "serial_s=$1" "serial_min_s=$1" "serial_max_s=$1" "parallel_s=$1" "parallel_min_s=$1" \
+        "parallel_max_s=$1"
+}
+
+@test "a baseline from real runs passes: one verdict line per metric, then check: PASS, exit 0" {
+    real_baseline "$TMP/base.csv"
+    run --separate-stderr -0 "$PIMC" --check "$TMP/base.csv" --tolerance 90%
+    [[ ${lines[0]} == "check: baseline $TMP/base.csv: 1 row of kernel "*", 2 threads, 10000000 throws on "* ]]
+    want=$("$PIMC" -t 1 --no-serial --json 1e7 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"])')
+    [ "${lines[1]}" = "check hits: PASS $want = baseline (seed 1, 10000000 throws, 2 rows)" ]
+    [[ ${lines[2]} == "check kernel: PASS "* ]]
+    [[ ${lines[3]} == "check throughput_per_thread: PASS "*" Gthrows/s (best of 5,"*"vs baseline"*"tolerance 90%"* ]]
+    [[ ${lines[4]} == "check efficiency: PASS "* ]]
+    if [ "$("$PIMC" -V | grep -o 'auto: [a-z0-9]*')" = "auto: scalar" ]; then
+        [[ ${lines[5]} == "check speed_vs_scalar: SKIPPED (the configuration is the scalar path itself)" ]]
+    else
+        [[ ${lines[5]} == "check speed_vs_scalar: PASS "*"x (best of 5,"* ]]
+    fi
+    [ "${lines[6]}" = "check: PASS" ]
+    [ "${#lines[@]}" -eq 7 ]
+}
+
+@test "JSON baselines: one object (--json), an array (--sweep --json), objects one after another" {
+    "$PIMC" -t 2 --json 2e6 > "$TMP/one.json" 2>/dev/null
+    run --separate-stderr -0 "$PIMC" --check "$TMP/one.json" --tolerance 90%
+    [[ $output == *"check hits: PASS 1570765 = baseline (seed 1, 2000000 throws, 1 row)"* ]]
+    [[ ${lines[-1]} == "check: PASS" ]]
+    "$PIMC" --sweep 1,2 --repeat 2 --json 2e6 > "$TMP/sweep.json" 2>/dev/null
+    run --separate-stderr -0 "$PIMC" --check "$TMP/sweep.json" --tolerance 90%
+    [[ ${lines[0]} == *": 3 rows of kernel "*", 2 threads, 2000000 throws"* ]] # 2 runs and their median
+    [[ $output == *"check hits: PASS 1570765 = baseline (seed 1, 2000000 throws, 6 rows)"* ]]
+    cat "$TMP/one.json" "$TMP/one.json" > "$TMP/lines.json"
+    run --separate-stderr -0 "$PIMC" --check "$TMP/lines.json" --tolerance 90%
+    [[ $output == *"(seed 1, 2000000 throws, 2 rows)"* ]]
+}
+
+@test "--json prints the verdicts as one object" {
+    "$PIMC" -t 2 --json 2e6 > "$TMP/one.json" 2>/dev/null
+    run --separate-stderr -0 "$PIMC" --check "$TMP/one.json" --tolerance 90% --json
+    python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v["check"] == "PASS" and v["exit_status"] == 0, v
+assert [m["metric"] for m in v["metrics"]] == ["hits", "kernel", "throughput_per_thread", "efficiency", "speed_vs_scalar"]
+assert v["metrics"][0] == {**v["metrics"][0], "verdict": "PASS", "measured": 1570765, "baseline": 1570765}
+' "$output"
+}
+
+@test "a baseline 100x slower passes; one 100x faster than possible is a regression, exit 1" {
+    real_baseline "$TMP/base.csv"
+    mapfile -t slower < <(all_times 'x * 100')
+    edit_baseline "$TMP/base.csv" "$TMP/slow.csv" "${slower[@]}"
+    run --separate-stderr -0 "$PIMC" --check "$TMP/slow.csv" --tolerance 90%
+    [[ $output == *"check throughput_per_thread: PASS"* ]]
+    [ "${lines[-1]}" = "check: PASS" ]
+
+    edit_baseline "$TMP/base.csv" "$TMP/fast.csv" parallel_s='x / 100' parallel_min_s='x / 100'
+    run --separate-stderr -1 "$PIMC" --check "$TMP/fast.csv" --tolerance 90%
+    [[ $output == *"check hits: PASS"* ]]
+    [[ $output == *"check throughput_per_thread: FAIL "*"% below the baseline"* ]]
+    [[ $output == *"check efficiency: FAIL "* ]]
+    [ "${lines[-1]}" = "check: REGRESSION (throughput_per_thread, efficiency)" ]
+}
+
+@test "wrong hits fail whatever the speed, exit 1" {
+    real_baseline "$TMP/base.csv"
+    mapfile -t slower < <(all_times 'x * 100')
+    edit_baseline "$TMP/base.csv" "$TMP/hits.csv" hits='x + 1' "${slower[@]}"
+    run --separate-stderr -1 "$PIMC" --check "$TMP/hits.csv" --tolerance 90%
+    [[ ${lines[1]} =~ ^"check hits: FAIL "([0-9]+)" != baseline "([0-9]+)" (seed 1, 10000000 throws): this build miscounts"$ ]]
+    [ "${BASH_REMATCH[2]}" -eq $((BASH_REMATCH[1] + 1)) ]
+    [[ $output == *"check throughput_per_thread: PASS"* ]]
+    [ "${lines[-1]}" = "check: REGRESSION (hits)" ]
+}
+
+@test "another CPU model: absolute throughput SKIPPED, not failed; efficiency and speed_vs_scalar compared" {
+    # The fixture's times are 100x+ faster than any CPU, its relative figures easy to meet.
+    run --separate-stderr -0 "$PIMC" --check "$FIXTURES/check-other-cpu.csv"
+    [[ ${lines[0]} == *'on "Imaginary CPU 9000, "fixture" edition" (not this CPU)'* ]]
+    [[ $output == *'check throughput_per_thread: SKIPPED (baseline from another CPU model: "Imaginary CPU 9000, "fixture" edition"; this is "'* ]]
+    [[ $output == *"check efficiency: PASS "*"vs baseline 0.050 "* ]]
+    [[ $output == *"check speed_vs_scalar: PASS "* ]] || [[ $output == *"check speed_vs_scalar: SKIPPED (this CPU runs "* ]]
+    [[ $output == *"check hits: PASS 7853412 = baseline (seed 1, 10000000 throws, 2 rows)"* ]]
+    [ "${lines[-1]}" = "check: PASS" ]
+}
+
+@test "a build whose dispatch lost its SIMD paths: kernel and speed_vs_scalar fail, exit 1" {
+    "$PIMC" -V | grep -q 'auto: scalar' && skip "this CPU runs the scalar path anyway"
+    real_baseline "$TMP/base.csv"
+    # The baseline's own speedup of the SIMD path over scalar (not there in a sanitizer build).
+    simd_speedup=$(python3 -c '
+import csv, sys
+main, scalar = list(csv.DictReader(open(sys.argv[1])))
+print(int(float(scalar["parallel_min_s"]) / float(main["serial_min_s"])))' "$TMP/base.csv")
+    PIMC_HIDE_KERNELS=avx512,avx2 run --separate-stderr -1 "$PIMC" --check "$TMP/base.csv" --tolerance 50%
+    [[ $output == *"check kernel: FAIL scalar (baseline "*" on this CPU model): the dispatch picks another path"* ]]
+    [[ ${lines[-1]} == "check: REGRESSION (kernel"* ]]
+    if [ "$simd_speedup" -ge 3 ]; then
+        [[ $output == *"check speed_vs_scalar: FAIL "* ]]
+        [[ ${lines[-1]} == *"speed_vs_scalar)" ]]
+    fi
+}
+
+@test "THROWS, --threads, --seed and --kernel override the baseline; no rows for them is unusable, exit 2" {
+    real_baseline "$TMP/base.csv"
+    run --separate-stderr -0 "$PIMC" --check "$TMP/base.csv" --seed 7 --tolerance 90%
+    [[ $output == *"check hits: SKIPPED "*": no baseline row of seed 7 and 10000000 throws (the runs agree and the estimate verifies)"* ]]
+    kernel=$(python3 -c 'import csv,sys; print(next(csv.DictReader(open(sys.argv[1])))["kernel"])' "$TMP/base.csv")
+    run --separate-stderr -2 "$PIMC" --check "$TMP/base.csv" -t 1
+    [ -z "$output" ]
+    [ "$stderr" = "pimc-omp: --check: baseline '$TMP/base.csv' is unusable: no complete row for kernel $kernel, 1 thread, 10000000 throws (the latest row has $kernel, 2 threads, 10000000 throws; THROWS, --threads and --kernel choose the configuration)" ]
+    run --separate-stderr -2 "$PIMC" --check "$TMP/base.csv" 2e7
+    [[ $stderr == *"no complete row for kernel "*", 2 threads, 20000000 throws"* ]]
+    run --separate-stderr -0 "$PIMC" --check "$TMP/base.csv" --kernel scalar -t 1 --tolerance 90%
+    [[ ${lines[0]} == *": 1 row of kernel scalar, 1 thread, 10000000 throws"* ]]
+    [[ $output == *"check kernel: PASS scalar (baseline scalar), forced by --kernel"* ]]
+}
+
+@test "unusable baselines: exit 2, one line naming the file and the reason, nothing on stdout" {
+    printf '' > "$TMP/empty.csv"
+    head -n 1 "$FIXTURES/check-other-cpu.csv" > "$TMP/header-only.csv"
+    while IFS='|' read -r file want; do
+        file=${file/FIXTURES/$FIXTURES}
+        file=${file/TMP/$TMP}
+        run --separate-stderr -2 "$PIMC" --check "$file"
+        [ -z "$output" ] || { echo "$file: stdout '$output'"; false; }
+        [ "${#stderr_lines[@]}" -eq 1 ] || { echo "$file: $stderr"; false; }
+        [[ $stderr == "pimc-omp: --check: baseline '$file' is unusable: $want"* ]] || { echo "$file: '$stderr' lacks '$want'"; false; }
+    done <<'CASES'
+TMP/missing.csv|cannot open it: No such file or directory
+TMP|cannot read it: Is a directory
+TMP/empty.csv|it is empty
+TMP/header-only.csv|no complete row to compare with
+FIXTURES/check-foreign.csv|no column 'cpu_model': not a file pimc-omp wrote with --csv or --json
+FIXTURES/check-corrupt-fields.csv|line 3 has 12 fields where the header has
+FIXTURES/check-corrupt-quote.csv|line 2: a quoted field is never closed
+FIXTURES/check-bad-value.csv|line 3: hits '78534x2' is not a count
+FIXTURES/check-partial-only.csv|no complete row to compare with (status=complete
+FIXTURES/check-disagree.csv|lines 2 and 3 disagree on the hits of seed 1, 10000000 throws (7853412 and 7853413)
+FIXTURES/check-nested.json|JSON: object 1: 'threads' holds an object or array
+FIXTURES/check-truncated.json|JSON: expected a key in double quotes, but the file ends (truncated?)
+CASES
+}
+
+@test "--csv appends the measured row as mode=check; --check rows are never a baseline" {
+    "$PIMC" -q -t 2 --repeat 3 --csv "$TMP/base.csv" 2e6
+    run --separate-stderr -0 "$PIMC" --check "$TMP/base.csv" --tolerance 90% --csv "$TMP/checks.csv"
+    python3 - "$TMP/checks.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 1, rows
+r = rows[0]
+assert (r["mode"], r["run"], r["repeats"], r["threads"], r["throws"]) == ("check", "median", "5", "2", "2000000"), r
+assert r["hits"] == "1570765" and r["status"] == "complete" and r["threads_source"] == "baseline", r
+assert float(r["parallel_min_s"]) <= float(r["parallel_s"]) <= float(r["parallel_max_s"])
+assert float(r["serial_s"]) > 0 and r["efficiency"] != ""
+PY
+    run --separate-stderr -2 "$PIMC" --check "$TMP/checks.csv"
+    [[ $stderr == *"no complete row to compare with (status=complete; rows of --check"* ]]
+}
+
+@test "more threads than usable CPUs: timing metrics SKIPPED, hits still checked" {
+    "$PIMC" -q -t 2 --repeat 3 --csv "$TMP/base.csv" 2e6
+    run --separate-stderr -0 taskset -c 0 "$PIMC" --check "$TMP/base.csv"
+    [[ $output == *"check hits: PASS 1570765"* ]]
+    [[ $output == *"check throughput_per_thread: SKIPPED (2 threads on 1 usable CPUs: oversubscribed, not a speed result)"* ]]
+    [[ $output == *"check efficiency: SKIPPED (2 threads on 1 usable CPUs"* ]]
+    [ "${lines[-1]}" = "check: PASS" ]
+}
+
+@test "--quiet prints nothing; the exit status still tells" {
+    "$PIMC" -q -t 2 --csv "$TMP/base.csv" 2e6
+    run --separate-stderr -0 "$PIMC" --check "$TMP/base.csv" --tolerance 90% -q
+    [ -z "$output" ]
+    edit_baseline "$TMP/base.csv" "$TMP/hits.csv" hits='x - 1'
+    run --separate-stderr -1 "$PIMC" --check "$TMP/hits.csv" -q
+    [ -z "$output" ]
+}
+
+stop_check() { # signal expected_status
+    "$PIMC" --check "$FIXTURES/check-stop.csv" > "$TMP/out" 2> "$TMP/err" &
+    pid=$!
+    sleep 1.5
+    kill -"$1" "$pid"
+    status=0
+    wait "$pid" || status=$?
+    [ "$status" -eq "$2" ] || { echo "exit $status, wanted $2"; cat "$TMP/err"; false; }
+    grep -q "^pimc-omp: --check stopped by signal $(( $2 - 128 )): no verdict$" "$TMP/err"
+    ! grep -q "^check: PASS\|^check: REGRESSION" "$TMP/out"
+}
+
+@test "SIGTERM and SIGINT stop a check: exit 143 and 130, no verdict" {
+    stop_check TERM 143
+    stop_check INT 130
+}
