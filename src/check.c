@@ -1188,21 +1188,6 @@ static void judge_timing(struct metric *m, const struct timing *x, double tolera
                  100.0 * (1.0 - x->baseline_best / x->best));
 }
 
-static void print_json_text(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
-
 static void print_json_number(FILE *out, bool present, double value)
 {
     if (present && isfinite(value))
@@ -1451,7 +1436,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
             printf("check: PASS\n");
     } else if (options->json) {
         printf("{\"check\": \"%s\", \"exit_status\": %d, \"baseline\": ", final, status);
-        print_json_text(stdout, options->check_path);
+        pimc_print_json_string(stdout, options->check_path);
         printf(", \"kernel\": \"%s\", \"threads\": %d, \"throws\": %llu, \"seed\": %llu, \"tolerance\": %.17g, "
                "\"same_cpu_model\": %s, \"metrics\": [",
                pimc_kernel_name(kernel), c->threads, (unsigned long long)c->throws, (unsigned long long)c->seed,
@@ -1463,7 +1448,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
             fputs(", \"baseline\": ", stdout);
             print_json_number(stdout, metrics[i].has_values, metrics[i].baseline);
             fputs(", \"detail\": ", stdout);
-            print_json_text(stdout, metrics[i].text);
+            pimc_print_json_string(stdout, metrics[i].text);
             fputc('}', stdout);
         }
         fputs("]}\n", stdout);

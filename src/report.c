@@ -185,7 +185,7 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void print_json_string(FILE *out, const char *s)
+void pimc_print_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
@@ -216,7 +216,7 @@ void pimc_print_json_object(FILE *out, const struct pimc_record *rec)
         const struct field *f = &r.f[i];
         fprintf(out, "%s\"%s\": ", i ? ", " : "", f->name);
         if (f->kind == FIELD_TEXT) {
-            print_json_string(out, f->text);
+            pimc_print_json_string(out, f->text);
         } else if (f->kind == FIELD_NONE || (f->kind == FIELD_REAL && !isfinite(f->real))) {
             fputs("null", out);
         } else {

@@ -24,6 +24,7 @@ struct pimc_record {
 void pimc_print_report(FILE *out, const struct pimc_record *record);
 void pimc_print_json(FILE *out, const struct pimc_record *record); /* the object and a newline */
 void pimc_print_json_object(FILE *out, const struct pimc_record *record);
+void pimc_print_json_string(FILE *out, const char *text); /* quoted and escaped */
 
 /* A study's table, one line per point (the tutorial's "CPU cores | run time |
  * speedup"), aligned for a terminal or as Markdown. */

@@ -116,3 +116,16 @@ CASES
     run -0 "$BATS_TEST_DIRNAME/../bench/table" "$TMP/sweep.csv"
     [[ $output == *"CPU cores"* ]]
 }
+
+@test "bench/plot draws the overhead figure from a real --sizes CSV" {
+    command -v gnuplot >/dev/null || skip "gnuplot not installed"
+    run -0 "$PIMC" -t 2 --sizes 1e4,1e5,1e6 --repeat 1 --csv "$TMP/sizes.csv"
+    run -0 "$BATS_TEST_DIRNAME/../bench/plot" "$TMP/sizes.csv"
+    python3 - "$TMP/sizes.svg" "$TMP/sizes.png" <<'PY'
+import struct, sys, xml.etree.ElementTree as ET
+text = "".join(ET.parse(sys.argv[1]).getroot().itertext())
+assert "serial against parallel time" in text and "break-even" in text, text[:200]
+png = open(sys.argv[2], "rb").read(24)
+assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1280, 600)
+PY
+}
