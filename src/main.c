@@ -121,6 +121,7 @@ static int run(const struct pimc_cluster *cluster, int argc, char **argv)
     pimc_probe_context(&context);
     context.ranks_on_host = cluster->ranks_on_host;
     context.hosts = cluster->host_list;
+    context.nodes = cluster->hosts;
     context.mpi_library = pimc_cluster_library();
 
     struct pimc_csv csv = {.fd = -1};

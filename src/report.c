@@ -33,7 +33,7 @@ static const char *const field_names[] = {
     "throws_per_s_per_thread", "status", "throws_requested", "mode", "run", "repeats", "serial_min_s",
     "serial_max_s", "parallel_min_s", "parallel_max_s", "ranks", "threads_per_rank", "usable_cpus",
     "oversubscribed", "threads_source", "openmp", "omp_proc_bind", "omp_places", "omp_schedule", "version",
-    "slurm_job_id",
+    "slurm_job_id", "nodes", "rng", "segments", "throws_resumed",
 };
 #define FIELDS (sizeof field_names / sizeof field_names[0])
 
@@ -101,6 +101,10 @@ static void collect_fields(const struct pimc_record *rec, struct record_fields *
     add_text(r, c->omp_schedule);
     add_text(r, c->version);
     add_text(r, c->slurm_job_id);
+    add_count(r, (uint64_t)(o->ranks > 1 ? c->nodes : 1));
+    add_text(r, rec->rng != NULL ? rec->rng : PIMC_RNG_DEFAULT_NAME);
+    add_count(r, rec->segments > 0 ? rec->segments : 1);
+    add_count(r, rec->throws_resumed);
 }
 
 /* %.17g round-trips a double; speeds and times do not need it, but the pi

@@ -8,6 +8,7 @@
 #include "sysinfo.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct pimc_record {
@@ -19,7 +20,13 @@ struct pimc_record {
     char timestamp[32];      /* ISO 8601, UTC */
     const char *mode;        /* single, strong, weak, sizes */
     const char *run;         /* repeat index, or "median" */
+    const char *rng;         /* the stream's generator, e.g. "philox4x32-10"; NULL: the default */
+    uint64_t segments;       /* runs (checkpointed segments) the result took; 0 counts as 1 */
+    uint64_t throws_resumed; /* throws taken from a checkpoint rather than thrown by this process */
 };
+
+/* The generator of the default stream, as the rng column names it. */
+#define PIMC_RNG_DEFAULT_NAME "philox4x32-10"
 
 void pimc_print_report(FILE *out, const struct pimc_record *record);
 void pimc_print_json(FILE *out, const struct pimc_record *record); /* the object and a newline */

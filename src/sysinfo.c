@@ -76,6 +76,7 @@ void pimc_probe_context(struct pimc_context *context)
     context->online_cpus = online > 0 ? (int)online : context->usable_cpus;
     context->ranks_on_host = 1;
     context->hosts = context->host;
+    context->nodes = 1;
     context->mpi_library = "";
 }
 

@@ -20,6 +20,7 @@ struct pimc_context {
     /* Filled in from the cluster after probing: */
     int ranks_on_host;         /* MPI ranks sharing this host (1 without MPI) */
     const char *hosts;         /* "node1 (ranks 0-3), ..." */
+    int nodes;                 /* distinct hosts of the run's ranks (1 without MPI) */
     const char *mpi_library;   /* "" without MPI */
 };
 

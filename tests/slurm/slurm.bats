@@ -23,7 +23,7 @@
 bats_require_minimum_version 1.5.0
 
 # The CSV columns of pimc-omp's contract, in order.
-CSV_HEADER=timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,z_score,throws_per_s_per_thread,status,throws_requested,mode,run,repeats,serial_min_s,serial_max_s,parallel_min_s,parallel_max_s,ranks,threads_per_rank,usable_cpus,oversubscribed,threads_source,openmp,omp_proc_bind,omp_places,omp_schedule,version,slurm_job_id
+CSV_HEADER=timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,z_score,throws_per_s_per_thread,status,throws_requested,mode,run,repeats,serial_min_s,serial_max_s,parallel_min_s,parallel_max_s,ranks,threads_per_rank,usable_cpus,oversubscribed,threads_source,openmp,omp_proc_bind,omp_places,omp_schedule,version,slurm_job_id,nodes,rng,segments,throws_resumed
 
 setup_file() {
     REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
