@@ -1,15 +1,23 @@
 /*
- * The throw kernel: every path that turns Philox blocks into hits, the run-time
- * choice between them, and the OpenMP loop over blocks. The stream is defined
- * in kernel.h; philox.h is the scalar generator all paths must agree with
- * (tests/test_kernel.c holds each path to an independent reference).
+ * The throw kernel: every path that turns generator blocks into hits, the
+ * run-time choice between them, and the OpenMP loop over blocks. The stream is
+ * defined in kernel.h; philox.h and ars.h are the portable generators all paths
+ * must agree with (tests/test_kernel.c holds each path to a reference written
+ * independently, tests/test_random123.c to Random123 itself).
  *
- * Paths work on whole Philox blocks, two throws each. The vector paths keep one
- * block per 64-bit lane, with each 32-bit word in the low half of its lane:
- * then a single vpmuludq yields the full 64-bit product M * word, its high half
- * is one shift away, and the garbage that builds up in the upper halves never
- * matters because vpmuludq reads only the lower ones. The same instruction
- * squares x and y exactly for the hit test.
+ * Paths work on whole blocks, two throws each.
+ *
+ * Philox: the vector paths keep one block per 64-bit lane, with each 32-bit
+ * word in the low half of its lane: then a single vpmuludq yields the full
+ * 64-bit product M * word, its high half is one shift away, and the garbage
+ * that builds up in the upper halves never matters because vpmuludq reads only
+ * the lower ones. The same instruction squares x and y exactly for the hit test.
+ *
+ * ARS: one block per 128-bit lane, which is what (v)aesenc works on, so a zmm
+ * holds 4 blocks, a ymm 2, an xmm 1. The round keys depend on the seed only and
+ * are the same in every lane. After the last round each 64-bit lane is one
+ * throw, x in its low half and y in its high half: vpmuludq squares x, a shift
+ * brings y down to be squared.
  *
  * Dispatch is explicit (cpuid + xgetbv, a table of paths, a user override) and
  * never on the function that holds the OpenMP pragma: clang 14 does not clone
@@ -18,6 +26,7 @@
  */
 #include "kernel.h"
 
+#include "ars.h"
 #include "philox.h"
 
 #include <dlfcn.h>
@@ -36,6 +45,7 @@
 static const char *const kernel_names[PIMC_KERNEL_COUNT] = {
     [PIMC_KERNEL_AUTO] = "auto",
     [PIMC_KERNEL_SCALAR] = "scalar",
+    [PIMC_KERNEL_AESNI] = "aesni",
     [PIMC_KERNEL_AVX2] = "avx2",
     [PIMC_KERNEL_AVX512] = "avx512",
 };
@@ -66,9 +76,38 @@ static uint64_t block_hits_scalar(uint64_t seed, uint64_t first_block, uint64_t 
     return hits;
 }
 
+static inline ars4x32_ctr ars_block_words(uint64_t seed, uint64_t block)
+{
+    ars4x32_ctr ctr = {{(uint32_t)block, (uint32_t)(block >> 32), 0, 0}};
+    ars4x32_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32), 0, 0}};
+    return ars4x32_5(ctr, key);
+}
+
+static uint64_t ars_block_hits_scalar(uint64_t seed, uint64_t first_block, uint64_t blocks)
+{
+    uint64_t hits = 0;
+    for (uint64_t b = first_block; b < first_block + blocks; b++) {
+        ars4x32_ctr w = ars_block_words(seed, b);
+        hits += throw_hits(w.v[0], w.v[1]) + throw_hits(w.v[2], w.v[3]);
+    }
+    return hits;
+}
+
+/* Round key r (0..ARS_ROUNDS) of the seed's key (seed, 0): the key plus r Weyl steps,
+ * as two 64-bit halves. */
+static inline uint64_t ars_round_key_lo(uint64_t seed, int r)
+{
+    return seed + (uint64_t)r * ARS_W64_0;
+}
+
+static inline uint64_t ars_round_key_hi(int r)
+{
+    return (uint64_t)r * ARS_W64_1;
+}
+
 #if PIMC_X86
 
-/* ---- AVX-512F: 8 blocks per zmm, 4 independent groups in flight ---------- */
+/* ---- Philox, AVX-512F: 8 blocks per zmm, 4 independent groups in flight ---------- */
 
 #define AVX512_LANES 8
 #ifndef AVX512_GROUPS
@@ -128,7 +167,7 @@ __attribute__((target("avx512f"))) static uint64_t block_hits_avx512(uint64_t se
     return 2 * done - misses + block_hits_scalar(seed, first_block + done, blocks - done);
 }
 
-/* ---- AVX2: 4 blocks per ymm, 2 groups (16 ymm registers only) ------------- */
+/* ---- Philox, AVX2: 4 blocks per ymm, 2 groups (16 ymm registers only) ------------- */
 
 #define AVX2_LANES 4
 #ifndef AVX2_GROUPS
@@ -192,6 +231,138 @@ __attribute__((target("avx2"))) static uint64_t block_hits_avx2(uint64_t seed, u
     return 2 * done - missed + block_hits_scalar(seed, first_block + done, blocks - done);
 }
 
+/* ---- ARS, VAES + AVX-512F: 4 blocks per zmm, 8 independent groups -------- */
+
+/* vaesenc has a latency of 3-5 cycles and issues once a cycle: 8 blocks of
+ * state in flight keep the AES unit busy, and 8 groups x 4 blocks make one
+ * iteration 64 throws, the granule pimc_block_throws keeps to. */
+#ifndef ARS512_GROUPS
+#define ARS512_GROUPS 8
+#endif
+
+__attribute__((target("avx512f,vaes"))) static uint64_t ars_block_hits_avx512(uint64_t seed, uint64_t first_block,
+                                                                         uint64_t blocks)
+{
+    const uint64_t step = 4 * ARS512_GROUPS;
+    __m512i key[ARS_ROUNDS + 1];
+    for (int r = 0; r <= ARS_ROUNDS; r++)
+        key[r] = _mm512_broadcast_i32x4(
+            _mm_set_epi64x((long long)ars_round_key_hi(r), (long long)ars_round_key_lo(seed, r)));
+    /* Counter of lane l: (first_block + l) in the low 64 bits, 0 in the high. */
+    __m512i ctr = _mm512_add_epi64(_mm512_set1_epi64((long long)first_block), _mm512_set_epi64(0, 3, 0, 2, 0, 1, 0, 0));
+    ctr = _mm512_and_si512(ctr, _mm512_set_epi64(0, -1, 0, -1, 0, -1, 0, -1));
+    const __m512i group_step = _mm512_set_epi64(0, 4, 0, 4, 0, 4, 0, 4);
+    const __m512i one = _mm512_set1_epi64(1);
+
+    __m512i misses = _mm512_setzero_si512(); /* one count per 64-bit lane */
+    uint64_t done = 0;
+    for (; blocks - done >= step; done += step) {
+        __m512i v[ARS512_GROUPS];
+        for (int g = 0; g < ARS512_GROUPS; g++) {
+            v[g] = _mm512_xor_si512(ctr, key[0]);
+            ctr = _mm512_add_epi64(ctr, group_step);
+        }
+        for (int r = 1; r < ARS_ROUNDS; r++)
+            for (int g = 0; g < ARS512_GROUPS; g++)
+                v[g] = _mm512_aesenc_epi128(v[g], key[r]);
+        for (int g = 0; g < ARS512_GROUPS; g++) {
+            __m512i w = _mm512_aesenclast_epi128(v[g], key[ARS_ROUNDS]);
+            __m512i xx = _mm512_mul_epu32(w, w);
+            __m512i y = _mm512_srli_epi64(w, 32);
+            __m512i sum = _mm512_add_epi64(xx, _mm512_mul_epu32(y, y));
+            misses = _mm512_mask_add_epi64(misses, _mm512_cmplt_epu64_mask(sum, xx), misses, one);
+        }
+    }
+    uint64_t missed = (uint64_t)_mm512_reduce_add_epi64(misses);
+    return 2 * done - missed + ars_block_hits_scalar(seed, first_block + done, blocks - done);
+}
+
+/* ---- ARS, VAES + AVX2: 2 blocks per ymm, 4 groups (16 ymm registers) ------ */
+
+#ifndef ARS256_GROUPS
+#define ARS256_GROUPS 4
+#endif
+
+__attribute__((target("avx2,vaes"))) static uint64_t ars_block_hits_avx2(uint64_t seed, uint64_t first_block,
+                                                                    uint64_t blocks)
+{
+    const uint64_t step = 2 * ARS256_GROUPS;
+    __m256i key[ARS_ROUNDS + 1];
+    for (int r = 0; r <= ARS_ROUNDS; r++)
+        key[r] = _mm256_broadcastsi128_si256(
+            _mm_set_epi64x((long long)ars_round_key_hi(r), (long long)ars_round_key_lo(seed, r)));
+    __m256i ctr = _mm256_set_epi64x(0, (long long)(first_block + 1), 0, (long long)first_block);
+    const __m256i group_step = _mm256_set_epi64x(0, 2, 0, 2);
+    /* Adding 2^63 turns an unsigned compare into the signed one AVX2 has. */
+    const __m256i sign = _mm256_set1_epi64x((long long)(UINT64_C(1) << 63));
+
+    __m256i misses = _mm256_setzero_si256(); /* each lane counts down by one per miss */
+    uint64_t done = 0;
+    for (; blocks - done >= step; done += step) {
+        __m256i v[ARS256_GROUPS];
+        for (int g = 0; g < ARS256_GROUPS; g++) {
+            v[g] = _mm256_xor_si256(ctr, key[0]);
+            ctr = _mm256_add_epi64(ctr, group_step);
+        }
+        for (int r = 1; r < ARS_ROUNDS; r++)
+            for (int g = 0; g < ARS256_GROUPS; g++)
+                v[g] = _mm256_aesenc_epi128(v[g], key[r]);
+        for (int g = 0; g < ARS256_GROUPS; g++) {
+            __m256i w = _mm256_aesenclast_epi128(v[g], key[ARS_ROUNDS]);
+            __m256i xx = _mm256_add_epi64(_mm256_mul_epu32(w, w), sign);
+            __m256i y = _mm256_srli_epi64(w, 32);
+            __m256i sum = _mm256_add_epi64(xx, _mm256_mul_epu32(y, y));
+            misses = _mm256_add_epi64(misses, _mm256_cmpgt_epi64(xx, sum));
+        }
+    }
+    uint64_t lane[4];
+    _mm256_storeu_si256((__m256i *)lane, misses);
+    uint64_t missed = 0 - (lane[0] + lane[1] + lane[2] + lane[3]);
+    return 2 * done - missed + ars_block_hits_scalar(seed, first_block + done, blocks - done);
+}
+
+/* ---- ARS, AES-NI: 1 block per xmm, 8 groups ------------------------------- */
+
+#ifndef ARS128_GROUPS
+#define ARS128_GROUPS 8
+#endif
+
+__attribute__((target("aes,sse4.2"))) static uint64_t ars_block_hits_aesni(uint64_t seed, uint64_t first_block,
+                                                                      uint64_t blocks)
+{
+    const uint64_t step = ARS128_GROUPS;
+    __m128i key[ARS_ROUNDS + 1];
+    for (int r = 0; r <= ARS_ROUNDS; r++)
+        key[r] = _mm_set_epi64x((long long)ars_round_key_hi(r), (long long)ars_round_key_lo(seed, r));
+    __m128i ctr = _mm_set_epi64x(0, (long long)first_block);
+    const __m128i group_step = _mm_set_epi64x(0, 1);
+    const __m128i sign = _mm_set1_epi64x((long long)(UINT64_C(1) << 63));
+
+    __m128i misses = _mm_setzero_si128();
+    uint64_t done = 0;
+    for (; blocks - done >= step; done += step) {
+        __m128i v[ARS128_GROUPS];
+        for (int g = 0; g < ARS128_GROUPS; g++) {
+            v[g] = _mm_xor_si128(ctr, key[0]);
+            ctr = _mm_add_epi64(ctr, group_step);
+        }
+        for (int r = 1; r < ARS_ROUNDS; r++)
+            for (int g = 0; g < ARS128_GROUPS; g++)
+                v[g] = _mm_aesenc_si128(v[g], key[r]);
+        for (int g = 0; g < ARS128_GROUPS; g++) {
+            __m128i w = _mm_aesenclast_si128(v[g], key[ARS_ROUNDS]);
+            __m128i xx = _mm_add_epi64(_mm_mul_epu32(w, w), sign);
+            __m128i y = _mm_srli_epi64(w, 32);
+            __m128i sum = _mm_add_epi64(xx, _mm_mul_epu32(y, y));
+            misses = _mm_add_epi64(misses, _mm_cmpgt_epi64(xx, sum));
+        }
+    }
+    uint64_t lane[2];
+    _mm_storeu_si128((__m128i *)lane, misses);
+    uint64_t missed = 0 - (lane[0] + lane[1]);
+    return 2 * done - missed + ars_block_hits_scalar(seed, first_block + done, blocks - done);
+}
+
 /* The OS must have enabled the registers too (XCR0), not only the CPU have the
  * instructions: hypervisors can advertise AVX-512 the guest kernel did not turn on. */
 static uint64_t read_xcr0(void)
@@ -201,24 +372,45 @@ static uint64_t read_xcr0(void)
     return (uint64_t)edx << 32 | eax;
 }
 
-static bool cpu_has(enum pimc_kernel kernel)
+/* What this CPU and OS can run: cpuid leaves 1 and 7 and XCR0. */
+struct cpu_features {
+    bool aesni, avx2, avx512f, vaes_ymm, vaes_zmm;
+};
+
+static struct cpu_features read_cpu_features(void)
 {
+    struct cpu_features f = {0};
     unsigned eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-        return false;
+        return f;
+    /* Legacy-encoded SSE needs no XCR0 bit of its own beyond what every x86-64 OS sets. */
+    f.aesni = (ecx & bit_AES) && (ecx & bit_SSE4_2);
     const bool osxsave = ecx & bit_OSXSAVE, avx = ecx & bit_AVX;
     if (!osxsave || !avx)
-        return false;
+        return f;
     const uint64_t xcr0 = read_xcr0();
-    const bool ymm_state = (xcr0 & 0x6) == 0x6;          /* SSE and AVX state */
-    const bool zmm_state = (xcr0 & 0xe6) == 0xe6;        /* plus opmask, ZMM_Hi256, Hi16_ZMM */
+    const bool ymm_state = (xcr0 & 0x6) == 0x6;   /* SSE and AVX state */
+    const bool zmm_state = (xcr0 & 0xe6) == 0xe6; /* plus opmask, ZMM_Hi256, Hi16_ZMM */
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
-        return false;
+        return f;
+    const bool vaes = ecx & bit_VAES;
+    f.avx2 = ymm_state && (ebx & bit_AVX2);
+    f.avx512f = zmm_state && (ebx & bit_AVX512F);
+    f.vaes_ymm = f.avx2 && vaes;
+    f.vaes_zmm = f.avx512f && vaes;
+    return f;
+}
+
+static bool cpu_has(enum pimc_rng rng, enum pimc_kernel kernel)
+{
+    const struct cpu_features features = read_cpu_features();
     switch (kernel) {
+    case PIMC_KERNEL_AESNI:
+        return rng == PIMC_RNG_ARS && features.aesni;
     case PIMC_KERNEL_AVX2:
-        return ymm_state && (ebx & bit_AVX2);
+        return rng == PIMC_RNG_ARS ? features.vaes_ymm : features.avx2;
     case PIMC_KERNEL_AVX512:
-        return zmm_state && (ebx & bit_AVX512F);
+        return rng == PIMC_RNG_ARS ? features.vaes_zmm : features.avx512f;
     default:
         return false;
     }
@@ -228,18 +420,44 @@ static bool cpu_has(enum pimc_kernel kernel)
 
 typedef uint64_t (*block_hits_fn)(uint64_t seed, uint64_t first_block, uint64_t blocks);
 
-static block_hits_fn block_hits_path(enum pimc_kernel kernel)
-{
-    switch (kernel) {
+/* One generator's paths, indexed by kernel; NULL where it has none (or this build lacks it). */
+static const block_hits_fn paths[PIMC_RNG_COUNT][PIMC_KERNEL_COUNT] = {
+    [PIMC_RNG_PHILOX] = {[PIMC_KERNEL_SCALAR] = block_hits_scalar,
 #if PIMC_X86
-    case PIMC_KERNEL_AVX512:
-        return block_hits_avx512;
-    case PIMC_KERNEL_AVX2:
-        return block_hits_avx2;
+                         [PIMC_KERNEL_AVX2] = block_hits_avx2, [PIMC_KERNEL_AVX512] = block_hits_avx512
 #endif
-    default:
-        return block_hits_scalar;
+    },
+    [PIMC_RNG_ARS] = {[PIMC_KERNEL_SCALAR] = ars_block_hits_scalar,
+#if PIMC_X86
+                      [PIMC_KERNEL_AESNI] = ars_block_hits_aesni, [PIMC_KERNEL_AVX2] = ars_block_hits_avx2,
+                      [PIMC_KERNEL_AVX512] = ars_block_hits_avx512
+#endif
+    },
+};
+
+static const char *const rng_names[PIMC_RNG_COUNT] = {[PIMC_RNG_PHILOX] = "philox4x32-10",
+                                                      [PIMC_RNG_ARS] = "ars4x32-5"};
+static const char *const rng_options[PIMC_RNG_COUNT] = {[PIMC_RNG_PHILOX] = "philox", [PIMC_RNG_ARS] = "ars"};
+
+const char *pimc_rng_name(enum pimc_rng rng)
+{
+    return (unsigned)rng < PIMC_RNG_COUNT ? rng_names[rng] : "?";
+}
+
+const char *pimc_rng_option(enum pimc_rng rng)
+{
+    return (unsigned)rng < PIMC_RNG_COUNT ? rng_options[rng] : "?";
+}
+
+bool pimc_rng_from_name(const char *text, enum pimc_rng *rng)
+{
+    for (int r = 0; r < PIMC_RNG_COUNT; r++) {
+        if (strcmp(text, rng_names[r]) == 0 || strcmp(text, rng_options[r]) == 0) {
+            *rng = (enum pimc_rng)r;
+            return true;
+        }
     }
+    return false;
 }
 
 const char *pimc_kernel_name(enum pimc_kernel kernel)
@@ -265,57 +483,92 @@ void pimc_kernel_hide(unsigned mask)
     hidden_kernels = mask & ~(1u << PIMC_KERNEL_AUTO | 1u << PIMC_KERNEL_SCALAR); /* always there */
 }
 
-bool pimc_kernel_available(enum pimc_kernel kernel)
+bool pimc_kernel_available_for(enum pimc_rng rng, enum pimc_kernel kernel)
 {
-    if (hidden_kernels & (1u << kernel))
+    if ((unsigned)rng >= PIMC_RNG_COUNT || (unsigned)kernel >= PIMC_KERNEL_COUNT || (hidden_kernels & (1u << kernel)))
         return false;
     switch (kernel) {
     case PIMC_KERNEL_AUTO:
     case PIMC_KERNEL_SCALAR:
         return true;
-#if PIMC_X86
-    case PIMC_KERNEL_AVX2:
-    case PIMC_KERNEL_AVX512:
-        return cpu_has(kernel);
-#endif
     default:
+#if PIMC_X86
+        return paths[rng][kernel] != NULL && cpu_has(rng, kernel);
+#else
         return false;
+#endif
     }
+}
+
+bool pimc_kernel_available(enum pimc_kernel kernel)
+{
+    return pimc_kernel_available_for(PIMC_RNG_PHILOX, kernel);
+}
+
+/* Fastest first, as measured by bench/speed on the CPUs we have. */
+static const enum pimc_kernel preference[] = {PIMC_KERNEL_AVX512, PIMC_KERNEL_AVX2, PIMC_KERNEL_AESNI};
+
+enum pimc_kernel pimc_kernel_resolve_for(enum pimc_rng rng, enum pimc_kernel kernel)
+{
+    if (kernel != PIMC_KERNEL_AUTO)
+        return kernel;
+    for (size_t p = 0; p < sizeof preference / sizeof *preference; p++)
+        if (pimc_kernel_available_for(rng, preference[p]))
+            return preference[p];
+    return PIMC_KERNEL_SCALAR;
 }
 
 enum pimc_kernel pimc_kernel_resolve(enum pimc_kernel kernel)
 {
-    if (kernel != PIMC_KERNEL_AUTO)
-        return kernel;
-    if (pimc_kernel_available(PIMC_KERNEL_AVX512))
-        return PIMC_KERNEL_AVX512;
-    if (pimc_kernel_available(PIMC_KERNEL_AVX2))
-        return PIMC_KERNEL_AVX2;
-    return PIMC_KERNEL_SCALAR;
+    return pimc_kernel_resolve_for(PIMC_RNG_PHILOX, kernel);
 }
 
-static uint64_t count_hits_with(block_hits_fn block_hits, uint64_t seed, uint64_t first_throw, uint64_t count)
+/* The path's loop over whole blocks, and its generator for the half blocks at the ends. */
+struct path {
+    enum pimc_rng rng;
+    block_hits_fn block_hits;
+};
+
+static struct path path_of(enum pimc_rng rng, enum pimc_kernel kernel)
+{
+    block_hits_fn f = paths[rng][pimc_kernel_resolve_for(rng, kernel)];
+    return (struct path){rng, f != NULL ? f : paths[rng][PIMC_KERNEL_SCALAR]};
+}
+
+/* The throw of block `block` that starts at word `word` (0 or 2). */
+static unsigned half_block_hits(enum pimc_rng rng, uint64_t seed, uint64_t block, int word)
+{
+    uint32_t x, y;
+    if (rng == PIMC_RNG_ARS) {
+        ars4x32_ctr w = ars_block_words(seed, block);
+        x = w.v[word], y = w.v[word + 1];
+    } else {
+        philox4x32_ctr w = block_words(seed, block);
+        x = w.v[word], y = w.v[word + 1];
+    }
+    return throw_hits(x, y);
+}
+
+static uint64_t count_hits_with(struct path path, uint64_t seed, uint64_t first_throw, uint64_t count)
 {
     uint64_t hits = 0;
     if (count == 0)
         return 0;
     if (first_throw % 2 == 1) { /* starts on the second throw of a block */
-        philox4x32_ctr w = block_words(seed, first_throw / 2);
-        hits += throw_hits(w.v[2], w.v[3]);
+        hits += half_block_hits(path.rng, seed, first_throw / 2, 2);
         first_throw++;
         count--;
     }
-    hits += block_hits(seed, first_throw / 2, count / 2);
-    if (count % 2 == 1) { /* ends on the first throw of a block */
-        philox4x32_ctr w = block_words(seed, (first_throw + count) / 2);
-        hits += throw_hits(w.v[0], w.v[1]);
-    }
+    hits += path.block_hits(seed, first_throw / 2, count / 2);
+    if (count % 2 == 1) /* ends on the first throw of a block */
+        hits += half_block_hits(path.rng, seed, (first_throw + count) / 2, 0);
     return hits;
 }
 
-uint64_t pimc_count_hits(enum pimc_kernel kernel, uint64_t seed, uint64_t first_throw, uint64_t count)
+uint64_t pimc_count_hits(enum pimc_rng rng, enum pimc_kernel kernel, uint64_t seed, uint64_t first_throw,
+                         uint64_t count)
 {
-    return count_hits_with(block_hits_path(pimc_kernel_resolve(kernel)), seed, first_throw, count);
+    return count_hits_with(path_of(rng, kernel), seed, first_throw, count);
 }
 
 uint64_t pimc_block_throws(uint64_t throws)
@@ -336,7 +589,7 @@ static bool stop_requested(const struct pimc_throw_job *job)
 
 struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
 {
-    const block_hits_fn block_hits = block_hits_path(pimc_kernel_resolve(job->kernel));
+    const struct path path = path_of(job->rng, job->kernel);
     const uint64_t block = pimc_block_throws(job->throws);
     const uint64_t blocks = job->throws / block + (job->throws % block != 0);
     /* Blocks go out in waves, one parallel loop each, so that a stop request
@@ -359,7 +612,7 @@ struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
                 continue;
             const uint64_t offset = b * block;
             const uint64_t count = job->throws - offset < block ? job->throws - offset : block;
-            hits += count_hits_with(block_hits, job->seed, job->first_throw + offset, count);
+            hits += count_hits_with(path, job->seed, job->first_throw + offset, count);
             throws_made += count;
             if (job->throws_done != NULL)
                 atomic_fetch_add_explicit(job->throws_done, count, memory_order_relaxed);

@@ -1,13 +1,19 @@
 /*
- * The throw kernel: Philox4x32-10 darts, the integer hit test, its SIMD paths
- * and the OpenMP loop that spreads blocks of throws over threads.
+ * The throw kernel: darts from one of two counter-based generators, the integer
+ * hit test, the SIMD paths and the OpenMP loop that spreads blocks of throws
+ * over threads.
  *
- * The stream (see philox.h): throw i (0-based) takes Philox block j = i/2 with
- * counter (j mod 2^32, j / 2^32, 0, 0) and key (seed mod 2^32, seed / 2^32); an
- * even i takes output words 0 and 1 as (x, y), an odd i words 2 and 3. The
- * throw hits iff x^2 + y^2 < 2^64, computed exactly in integers. Hit counts are
- * sums over throws, so they are the same for any split of the throws: thread
- * count, schedule, block size and kernel path change the time, never the hits.
+ * The stream of a seed and a generator: throw i (0-based) takes block j = i/2
+ * of the generator, an even i its output words 0 and 1 as (x, y), an odd i
+ * words 2 and 3. The throw hits iff x^2 + y^2 < 2^64, computed exactly in
+ * integers. The block is
+ *   philox4x32-10 (philox.h, the default): Philox4x32-10 with counter
+ *     (j mod 2^32, j / 2^32, 0, 0) and key (seed mod 2^32, seed / 2^32);
+ *   ars4x32-5 (ars.h): ARS-5 with counter (j mod 2^32, j / 2^32, 0, 0) and
+ *     key (seed mod 2^32, seed / 2^32, 0, 0).
+ * Hit counts are sums over throws, so they are the same for any split of the
+ * throws: thread count, schedule, block size and kernel path change the time,
+ * never the hits. The two generators are two different streams.
  */
 #ifndef PIMC_KERNEL_H
 #define PIMC_KERNEL_H
@@ -16,36 +22,70 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The generator. PHILOX is 0, so a job that names none keeps the default stream. */
+enum pimc_rng {
+    PIMC_RNG_PHILOX,
+    PIMC_RNG_ARS,
+};
+#define PIMC_RNG_COUNT 2
+
+/* The generator's full name, which is also the stream's version: "philox4x32-10"
+ * or "ars4x32-5" (the rng column of CSV and JSON, checkpoints). */
+const char *pimc_rng_name(enum pimc_rng rng);
+
+/* Its short name, as --rng takes it: "philox" or "ars". */
+const char *pimc_rng_option(enum pimc_rng rng);
+
+/* Either name; false when text is none of them. */
+bool pimc_rng_from_name(const char *text, enum pimc_rng *rng);
+
+/* Kernel paths, named for the instructions they need. One name per width serves
+ * both generators:
+ *   scalar  portable C (Philox's multiplies; ARS's AES round in plain C)
+ *   aesni   ARS only: AES-NI, 1 block per xmm
+ *   avx2    Philox: AVX2, 4 blocks per ymm; ARS: VAES + AVX2, 2 blocks per ymm
+ *   avx512  Philox: AVX-512F, 8 blocks per zmm; ARS: VAES + AVX-512F, 4 per zmm */
 enum pimc_kernel {
     PIMC_KERNEL_AUTO,
     PIMC_KERNEL_SCALAR,
+    PIMC_KERNEL_AESNI,
     PIMC_KERNEL_AVX2,
     PIMC_KERNEL_AVX512,
 };
-#define PIMC_KERNEL_COUNT 4
+#define PIMC_KERNEL_COUNT 5
 
-/* "auto", "scalar", "avx2", "avx512". */
+/* "auto", "scalar", "aesni", "avx2", "avx512". */
 const char *pimc_kernel_name(enum pimc_kernel kernel);
 
 /* False when name is none of the names above. */
 bool pimc_kernel_from_name(const char *name, enum pimc_kernel *kernel);
 
-/* Whether this build has the path and this CPU and OS can run it. AUTO is always available. */
+/* Whether this build has the generator's path and this CPU and OS can run it.
+ * AUTO is always available. */
+bool pimc_kernel_available_for(enum pimc_rng rng, enum pimc_kernel kernel);
+
+/* The same for the default generator, Philox. */
 bool pimc_kernel_available(enum pimc_kernel kernel);
 
 /* Makes the paths in the mask (bit 1 << kernel) unavailable, as if the CPU lacked
  * them: lets one machine test the choice an older CPU would get. */
 void pimc_kernel_hide(unsigned mask);
 
-/* AUTO becomes the fastest available path; any other kernel is returned as is. */
+/* AUTO becomes the generator's fastest available path; any other kernel is
+ * returned as is. */
+enum pimc_kernel pimc_kernel_resolve_for(enum pimc_rng rng, enum pimc_kernel kernel);
+
+/* The same for the default generator, Philox. */
 enum pimc_kernel pimc_kernel_resolve(enum pimc_kernel kernel);
 
 /* Hits among throws [first_throw, first_throw + count) of the seed's stream, on
  * one thread with the given (available, non-AUTO) path. */
-uint64_t pimc_count_hits(enum pimc_kernel kernel, uint64_t seed, uint64_t first_throw, uint64_t count);
+uint64_t pimc_count_hits(enum pimc_rng rng, enum pimc_kernel kernel, uint64_t seed, uint64_t first_throw,
+                         uint64_t count);
 
 struct pimc_throw_job {
-    enum pimc_kernel kernel; /* available and not AUTO */
+    enum pimc_rng rng;       /* 0: Philox */
+    enum pimc_kernel kernel; /* available for rng, and not AUTO */
     uint64_t seed;
     uint64_t first_throw;
     uint64_t throws;

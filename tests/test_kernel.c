@@ -1,9 +1,14 @@
 /*
  * The kernel against the definition of its stream: Random123's known answers
- * for Philox4x32-10, then every SIMD path and the OpenMP loop against a plain
- * per-throw reference written here from the stream's description in kernel.h
- * (it shares no code with the kernel or philox.h).
+ * for Philox4x32-10 and ARS, then every SIMD path of both generators and the
+ * OpenMP loop against a plain per-throw reference written here from the
+ * stream's description in kernel.h. The reference shares no code with the
+ * kernel, philox.h or ars.h: its AES S-box is computed from its definition
+ * (inverse in GF(2^8), then the affine map), not copied from a table. This test
+ * runs on every CPU, the aarch64 cross build included; test_random123.c adds
+ * Random123's own code where it builds (x86 with AES-NI).
  */
+#include "ars.h"
 #include "kernel.h"
 #include "philox.h"
 #include "tap.h"
@@ -11,6 +16,7 @@
 #include <inttypes.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- the reference: one throw at a time, straight from the definition ---- */
 
@@ -29,24 +35,104 @@ static void reference_philox(const uint32_t counter[4], uint64_t seed, uint32_t 
     out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
 }
 
+/* AES from FIPS-197, one byte at a time; state byte 4c + r is row r, column c. */
+static uint8_t gf_mul(uint8_t a, uint8_t b)
+{
+    uint8_t product = 0;
+    for (; b; b >>= 1) {
+        if (b & 1)
+            product ^= a;
+        a = (uint8_t)(a << 1 ^ (a & 0x80 ? 0x1b : 0));
+    }
+    return product;
+}
+
+static uint8_t sbox[256];
+
+static void make_sbox(void)
+{
+    for (int a = 0; a < 256; a++) {
+        uint8_t inverse = 0; /* 0 maps to 0 */
+        for (int b = 1; b < 256 && a != 0; b++)
+            if (gf_mul((uint8_t)a, (uint8_t)b) == 1)
+                inverse = (uint8_t)b;
+        uint8_t s = 0x63;
+        for (int bit = 0; bit < 8; bit++) {
+            int v = (inverse >> bit ^ inverse >> (bit + 4) % 8 ^ inverse >> (bit + 5) % 8 ^ inverse >> (bit + 6) % 8 ^
+                     inverse >> (bit + 7) % 8) & 1;
+            s ^= (uint8_t)(v << bit);
+        }
+        sbox[a] = s;
+    }
+}
+
+static void aes_round(uint8_t state[16], const uint8_t key[16], bool last)
+{
+    uint8_t t[16];
+    for (int c = 0; c < 4; c++)
+        for (int r = 0; r < 4; r++)
+            t[4 * c + r] = sbox[state[4 * ((c + r) % 4) + r]]; /* SubBytes, ShiftRows */
+    for (int c = 0; c < 4 && !last; c++) {
+        uint8_t *col = &t[4 * c], a0 = col[0], a1 = col[1], a2 = col[2], a3 = col[3];
+        col[0] = gf_mul(a0, 2) ^ gf_mul(a1, 3) ^ a2 ^ a3;
+        col[1] = a0 ^ gf_mul(a1, 2) ^ gf_mul(a2, 3) ^ a3;
+        col[2] = a0 ^ a1 ^ gf_mul(a2, 2) ^ gf_mul(a3, 3);
+        col[3] = gf_mul(a0, 3) ^ a1 ^ a2 ^ gf_mul(a3, 2);
+    }
+    for (int i = 0; i < 16; i++)
+        state[i] = t[i] ^ key[i];
+}
+
+static void to_bytes(const uint32_t w[4], uint8_t b[16])
+{
+    for (int i = 0; i < 16; i++)
+        b[i] = (uint8_t)(w[i / 4] >> 8 * (i % 4));
+}
+
+/* Random123's ars4x32_R: xor the key in; rounds-1 aesenc and one aesenclast,
+ * the key's two 64-bit halves bumped by the Weyl constants before each. */
+static void reference_ars(int rounds, const uint32_t counter[4], const uint32_t key[4], uint32_t out[4])
+{
+    uint64_t k_lo = (uint64_t)key[1] << 32 | key[0], k_hi = (uint64_t)key[3] << 32 | key[2];
+    uint8_t state[16], k[16];
+    to_bytes(counter, state);
+    to_bytes(key, k);
+    for (int i = 0; i < 16; i++)
+        state[i] ^= k[i];
+    for (int r = 1; r <= rounds; r++) {
+        k_lo += 0x9E3779B97F4A7C15u;
+        k_hi += 0xBB67AE8584CAA73Bu;
+        uint32_t words[4] = {(uint32_t)k_lo, (uint32_t)(k_lo >> 32), (uint32_t)k_hi, (uint32_t)(k_hi >> 32)};
+        to_bytes(words, k);
+        aes_round(state, k, r == rounds);
+    }
+    for (int w = 0; w < 4; w++)
+        out[w] = (uint32_t)state[4 * w] | (uint32_t)state[4 * w + 1] << 8 | (uint32_t)state[4 * w + 2] << 16 |
+                 (uint32_t)state[4 * w + 3] << 24;
+}
+
 __extension__ typedef unsigned __int128 uint128;
 
-static int reference_throw_hits(uint64_t seed, uint64_t i)
+static int reference_throw_hits(enum pimc_rng rng, uint64_t seed, uint64_t i)
 {
     uint64_t j = i / 2;
     uint32_t counter[4] = {(uint32_t)(j % 4294967296u), (uint32_t)(j / 4294967296u), 0, 0}, w[4];
-    reference_philox(counter, seed, w);
+    if (rng == PIMC_RNG_ARS)
+        reference_ars(5, counter, (const uint32_t[4]){(uint32_t)(seed % 4294967296u), (uint32_t)(seed >> 32), 0, 0},
+                      w);
+    else
+        reference_philox(counter, seed, w);
     uint32_t x = i % 2 ? w[2] : w[0], y = i % 2 ? w[3] : w[1];
     /* x^2 + y^2 < 2^64, in 128-bit arithmetic: no wrap-around trick to get wrong. */
     uint128 r2 = (uint128)x * x + (uint128)y * y;
     return r2 < ((uint128)1 << 64);
 }
 
-static uint64_t reference_hits(uint64_t seed, uint64_t first, uint64_t count)
+static uint64_t reference_hits(enum pimc_rng rng, uint64_t seed, uint64_t first, uint64_t count)
 {
     uint64_t hits = 0;
     for (uint64_t i = first; i < first + count; i++)
-        hits += (uint64_t)reference_throw_hits(seed, i);
+        hits += (uint64_t)reference_throw_hits(rng, seed, i);
     return hits;
 }
 
@@ -72,6 +158,56 @@ static void check_known_answer(const char *name, philox4x32_ctr ctr, philox2x32_
            got.v[0], got.v[1], got.v[2], got.v[3]);
 }
 
+static void check_ars_known_answer(const char *name, const uint32_t ctr[4], const uint32_t key[4],
+                                   const uint32_t expect[4])
+{
+    ars4x32_ctr got = ars4x32_n(10, (ars4x32_ctr){{ctr[0], ctr[1], ctr[2], ctr[3]}},
+                                (ars4x32_key){{key[0], key[1], key[2], key[3]}});
+    uint32_t ref[4];
+    reference_ars(10, ctr, key, ref);
+    bool same = true;
+    for (int w = 0; w < 4; w++)
+        same = same && got.v[w] == expect[w] && ref[w] == expect[w];
+    tap_ok(same, "ars4x32 (10 rounds) known answer, %s: %08" PRIx32 " %08" PRIx32 " %08" PRIx32 " %08" PRIx32, name,
+           got.v[0], got.v[1], got.v[2], got.v[3]);
+}
+
+static void ars_known_answers(void)
+{
+    /* Random123 1.14 kat_vectors (Debian librandom123-doc), the ars4x32 lines:
+     * counter, key, output; Random123 publishes them for 10 rounds only. */
+    check_ars_known_answer("counter 0, key 0", (const uint32_t[4]){0, 0, 0, 0}, (const uint32_t[4]){0, 0, 0, 0},
+                           (const uint32_t[4]){0x8d73ee19, 0x506401ef, 0x13c2dbe4, 0x0cbe9c0d});
+    check_ars_known_answer("digits of pi", (const uint32_t[4]){0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+                           (const uint32_t[4]){0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89},
+                           (const uint32_t[4]){0xa516e7d6, 0x8357ad74, 0x5b59b3ec, 0x8763fff3});
+    check_ars_known_answer("all ones, key high half 0", (const uint32_t[4]){~0u, ~0u, ~0u, ~0u},
+                           (const uint32_t[4]){~0u, ~0u, 0, 0},
+                           (const uint32_t[4]){0xbb3743b1, 0x9f635551, 0xecbc87fc, 0xa19478a9});
+
+    /* FIPS-197 appendix C.1 gives AES's S-box outputs indirectly; two values
+     * from its figure 7 pin the computed table to the standard. */
+    tap_ok(sbox[0x00] == 0x63 && sbox[0x53] == 0xed && sbox[0xff] == 0x16,
+           "computed S-box: S(00)=63, S(53)=ed, S(ff)=16 (FIPS-197 figure 7)");
+
+    /* ARS-5, the stream's generator: ars.h against the byte-wise reference over
+     * random counters and keys (the kernel's own keys have a zero high half). */
+    uint64_t state = 5;
+    int differ = 0;
+    for (int n = 0; n < 2000; n++) {
+        uint64_t a = splitmix64(&state), b = splitmix64(&state), c = splitmix64(&state), d = splitmix64(&state);
+        uint32_t ctr[4] = {(uint32_t)a, (uint32_t)(a >> 32), (uint32_t)b, (uint32_t)(b >> 32)};
+        uint32_t key[4] = {(uint32_t)c, (uint32_t)(c >> 32), (uint32_t)d, (uint32_t)(d >> 32)}, ref[4];
+        int rounds = 1 + n % 10;
+        ars4x32_ctr got = ars4x32_n(rounds, (ars4x32_ctr){{ctr[0], ctr[1], ctr[2], ctr[3]}},
+                                    (ars4x32_key){{key[0], key[1], key[2], key[3]}});
+        reference_ars(rounds, ctr, key, ref);
+        for (int w = 0; w < 4; w++)
+            differ += got.v[w] != ref[w];
+    }
+    tap_ok(differ == 0, "ars.h equals the byte-wise AES reference for 2000 random counters and keys, 1 to 10 rounds");
+}
+
 static void known_answers(void)
 {
     /* Random123 kat_vectors, philox4x32 with 10 rounds. */
@@ -86,7 +222,7 @@ static void known_answers(void)
 
 /* ---- every path against the reference ------------------------------------ */
 
-static void paths_match_reference(void)
+static void paths_match_reference(enum pimc_rng rng)
 {
     /* Edges: odd starts, counts around the vector widths (8 and 32 blocks, 16
      * and 64 throws) and the block size, and the counter's low word wrapping
@@ -96,8 +232,11 @@ static void paths_match_reference(void)
                                            UINT64_C(1) << 33, UINT64_C(3) << 40, UINT64_MAX / 2 - 5000};
     for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++) {
         enum pimc_kernel kernel = (enum pimc_kernel)k;
-        if (!pimc_kernel_available(kernel)) {
-            printf("ok %d - # SKIP %s: this CPU lacks it\n", ++tap_count, pimc_kernel_name(kernel));
+        if (rng == PIMC_RNG_PHILOX && kernel == PIMC_KERNEL_AESNI)
+            continue; /* no such path */
+        if (!pimc_kernel_available_for(rng, kernel)) {
+            printf("ok %d - # SKIP %s %s: this CPU or build lacks it\n", ++tap_count, pimc_rng_name(rng),
+                   pimc_kernel_name(kernel));
             continue;
         }
         int cases = 0, wrong = 0;
@@ -106,8 +245,8 @@ static void paths_match_reference(void)
             for (size_t c = 0; c < sizeof edge_counts / sizeof *edge_counts; c++) {
                 for (uint64_t seed = 0; seed < 3; seed++) {
                     uint64_t s = seed == 2 ? UINT64_MAX : seed * 0x123456789abcdefu;
-                    uint64_t got = pimc_count_hits(kernel, s, edge_firsts[f], edge_counts[c]);
-                    uint64_t want = reference_hits(s, edge_firsts[f], edge_counts[c]);
+                    uint64_t got = pimc_count_hits(rng, kernel, s, edge_firsts[f], edge_counts[c]);
+                    uint64_t want = reference_hits(rng, s, edge_firsts[f], edge_counts[c]);
                     cases++;
                     if (got != want && wrong++ == 0)
                         snprintf(first_wrong, sizeof first_wrong,
@@ -121,38 +260,41 @@ static void paths_match_reference(void)
         for (int r = 0; r < 300; r++) {
             uint64_t seed = splitmix64(&state), first = splitmix64(&state) >> (1 + r % 40),
                      count = splitmix64(&state) % 5000;
-            uint64_t got = pimc_count_hits(kernel, seed, first, count), want = reference_hits(seed, first, count);
+            uint64_t got = pimc_count_hits(rng, kernel, seed, first, count),
+                     want = reference_hits(rng, seed, first, count);
             cases++;
             if (got != want && wrong++ == 0)
                 snprintf(first_wrong, sizeof first_wrong,
                          " (first wrong: seed %" PRIu64 " first %" PRIu64 " count %" PRIu64 ")", seed, first, count);
         }
-        tap_ok(wrong == 0, "%s path equals the reference in %d cases%s", pimc_kernel_name(kernel), cases,
-               first_wrong);
-        uint64_t big = pimc_count_hits(kernel, 2024, 12345, 3000001), big_want = reference_hits(2024, 12345, 3000001);
-        tap_ok(big == big_want, "%s path, 3000001 throws: %" PRIu64 " hits, reference %" PRIu64,
-               pimc_kernel_name(kernel), big, big_want);
+        tap_ok(wrong == 0, "%s %s path equals the reference in %d cases%s", pimc_rng_name(rng),
+               pimc_kernel_name(kernel), cases, first_wrong);
+        uint64_t big = pimc_count_hits(rng, kernel, 2024, 12345, 3000001),
+                 big_want = reference_hits(rng, 2024, 12345, 3000001);
+        tap_ok(big == big_want, "%s %s path, 3000001 throws: %" PRIu64 " hits, reference %" PRIu64,
+               pimc_rng_name(rng), pimc_kernel_name(kernel), big, big_want);
     }
 }
 
 /* ---- the OpenMP loop: any thread count, schedule and path, same hits ------ */
 
-static void parallel_runs_agree(void)
+static void parallel_runs_agree(enum pimc_rng rng)
 {
+    const char *name = pimc_rng_name(rng);
     const uint64_t seed = 7, throws = 5000000 + 12345;
-    const uint64_t want = reference_hits(seed, 0, throws);
+    const uint64_t want = reference_hits(rng, seed, 0, throws);
     static const int thread_counts[] = {1, 2, 3, 5, 8};
     for (size_t t = 0; t < sizeof thread_counts / sizeof *thread_counts; t++) {
         bool same = true;
         for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++) {
-            if (!pimc_kernel_available((enum pimc_kernel)k))
+            if (!pimc_kernel_available_for(rng, (enum pimc_kernel)k))
                 continue;
-            struct pimc_throw_job job = {.kernel = (enum pimc_kernel)k, .seed = seed, .throws = throws,
+            struct pimc_throw_job job = {.rng = rng, .kernel = (enum pimc_kernel)k, .seed = seed, .throws = throws,
                                          .threads = thread_counts[t]};
             struct pimc_tally tally = pimc_throw_parallel(&job);
             same = same && tally.hits == want && tally.throws == throws;
         }
-        tap_ok(same, "%d threads, every path: %" PRIu64 " hits of %" PRIu64 " throws, as the reference",
+        tap_ok(same, "%s, %d threads, every path: %" PRIu64 " hits of %" PRIu64 " throws, as the reference", name,
                thread_counts[t], want, throws);
     }
 
@@ -166,19 +308,20 @@ static void parallel_runs_agree(void)
                      {omp_sched_dynamic, 7, "dynamic,7"}, {omp_sched_guided, 1, "guided"}, {omp_sched_auto, 0, "auto"}};
     for (size_t s = 0; s < sizeof schedules / sizeof *schedules; s++) {
         omp_set_schedule(schedules[s].kind, schedules[s].chunk);
-        struct pimc_throw_job job = {.kernel = pimc_kernel_resolve(PIMC_KERNEL_AUTO), .seed = seed,
-                                     .throws = throws, .threads = 3};
+        struct pimc_throw_job job = {.rng = rng, .kernel = pimc_kernel_resolve_for(rng, PIMC_KERNEL_AUTO),
+                                     .seed = seed, .throws = throws, .threads = 3};
         struct pimc_tally tally = pimc_throw_parallel(&job);
-        tap_ok(tally.hits == want, "schedule(%s), 3 threads: %" PRIu64 " hits", schedules[s].name, tally.hits);
+        tap_ok(tally.hits == want, "%s, schedule(%s), 3 threads: %" PRIu64 " hits", name, schedules[s].name,
+               tally.hits);
     }
     unsetenv("OMP_SCHEDULE");
 
     /* A first throw far into the stream (an MPI rank's share), in parallel. */
     const uint64_t first = (UINT64_C(1) << 33) - 777777;
-    struct pimc_throw_job offset_job = {.kernel = pimc_kernel_resolve(PIMC_KERNEL_AUTO), .seed = seed,
-                                        .first_throw = first, .throws = 1000003, .threads = 4};
-    tap_ok(pimc_throw_parallel(&offset_job).hits == reference_hits(seed, first, 1000003),
-           "first throw 2^33-777777, across the counter's 32-bit carry, 4 threads");
+    struct pimc_throw_job offset_job = {.rng = rng, .kernel = pimc_kernel_resolve_for(rng, PIMC_KERNEL_AUTO),
+                                        .seed = seed, .first_throw = first, .throws = 1000003, .threads = 4};
+    tap_ok(pimc_throw_parallel(&offset_job).hits == reference_hits(rng, seed, first, 1000003),
+           "%s, first throw 2^33-777777, across the counter's 32-bit carry, 4 threads", name);
 }
 
 static void stop_and_progress(void)
@@ -220,14 +363,42 @@ static void kernel_names(void)
     pimc_kernel_hide(0);
     tap_ok(hidden && pimc_kernel_resolve(PIMC_KERNEL_AUTO) == best,
            "hidden paths fall back to scalar, and come back (auto: %s)", pimc_kernel_name(best));
+
+    /* ARS has one more path; Philox never offers it. */
+    enum pimc_kernel ars_best = pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO);
+    pimc_kernel_hide(1u << PIMC_KERNEL_AVX512 | 1u << PIMC_KERNEL_AVX2);
+    enum pimc_kernel ars_hidden = pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO);
+    pimc_kernel_hide(1u << PIMC_KERNEL_AVX512 | 1u << PIMC_KERNEL_AVX2 | 1u << PIMC_KERNEL_AESNI);
+    bool ars_scalar = pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO) == PIMC_KERNEL_SCALAR;
+    pimc_kernel_hide(0);
+    tap_ok(!pimc_kernel_available_for(PIMC_RNG_PHILOX, PIMC_KERNEL_AESNI) && ars_scalar &&
+               (ars_hidden == PIMC_KERNEL_AESNI || ars_hidden == PIMC_KERNEL_SCALAR) &&
+               pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO) == ars_best,
+           "ARS: auto %s, %s without the vector paths, scalar without AES-NI; Philox has no aesni path",
+           pimc_kernel_name(ars_best), pimc_kernel_name(ars_hidden));
+
+    bool rng_names = true;
+    for (int r = 0; r < PIMC_RNG_COUNT; r++) {
+        enum pimc_rng by_name, by_option;
+        rng_names = rng_names && pimc_rng_from_name(pimc_rng_name((enum pimc_rng)r), &by_name) && by_name == (enum pimc_rng)r &&
+                    pimc_rng_from_name(pimc_rng_option((enum pimc_rng)r), &by_option) && by_option == (enum pimc_rng)r;
+    }
+    enum pimc_rng no_rng;
+    tap_ok(rng_names && !pimc_rng_from_name("ars5", &no_rng) && strcmp(pimc_rng_name(PIMC_RNG_ARS), "ars4x32-5") == 0 &&
+               strcmp(pimc_rng_name(PIMC_RNG_PHILOX), "philox4x32-10") == 0,
+           "generator names round-trip (philox4x32-10 / philox, ars4x32-5 / ars); unknown names are refused");
 }
 
 int main(void)
 {
+    make_sbox();
     known_answers();
+    ars_known_answers();
     kernel_names();
-    paths_match_reference();
-    parallel_runs_agree();
+    for (int r = 0; r < PIMC_RNG_COUNT; r++) {
+        paths_match_reference((enum pimc_rng)r);
+        parallel_runs_agree((enum pimc_rng)r);
+    }
     stop_and_progress();
     return tap_done();
 }
