@@ -1,8 +1,8 @@
 /*
  * Statistics of the estimate: pi within 5 standard errors for several seeds,
  * and z-scores over 100 seeds that look standard normal (mean, variance,
- * Kolmogorov-Smirnov). Seeds are fixed, so the verdict is the same every run;
- * a biased stream or a wrong standard error would move it.
+ * Kolmogorov-Smirnov), for each generator. Seeds are fixed, so the verdict is
+ * the same every run; a biased stream or a wrong standard error would move it.
  */
 #include "kernel.h"
 #include "run.h"
@@ -11,10 +11,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-static struct pimc_figures estimate(uint64_t seed, uint64_t throws)
+static struct pimc_figures estimate(enum pimc_rng rng, uint64_t seed, uint64_t throws)
 {
-    struct pimc_throw_job job = {.kernel = pimc_kernel_resolve(PIMC_KERNEL_AUTO), .seed = seed, .throws = throws,
-                                 .threads = 2};
+    struct pimc_throw_job job = {.rng = rng, .kernel = pimc_kernel_resolve_for(rng, PIMC_KERNEL_AUTO), .seed = seed,
+                                 .throws = throws, .threads = 2};
     struct pimc_tally tally = pimc_throw_parallel(&job);
     struct pimc_outcome outcome = {.throws_requested = throws, .throws = tally.throws, .hits = tally.hits,
                                    .hits_agree = true, .threads = 2};
@@ -57,17 +57,18 @@ static void formulas(void)
     tap_ok(!pimc_figures_of(&all_hits, PIMC_STRONG).verified, "one throw (standard error 0, error 0.86) fails verification");
 }
 
-static void within_five_sigma(void)
+static void within_five_sigma(enum pimc_rng rng)
 {
     int inside = 0;
     double worst = 0;
     for (uint64_t seed = 1; seed <= 20; seed++) {
-        struct pimc_figures f = estimate(seed * 1000003, 10000000);
+        struct pimc_figures f = estimate(rng, seed * 1000003, 10000000);
         inside += fabs(f.z_score) <= 5 && f.verified;
         if (fabs(f.z_score) > worst)
             worst = fabs(f.z_score);
     }
-    tap_ok(inside == 20, "20 seeds x 1e7 throws: all within 5 standard errors of pi (largest |z| %.2f)", worst);
+    tap_ok(inside == 20, "%s, 20 seeds x 1e7 throws: all within 5 standard errors of pi (largest |z| %.2f)",
+           pimc_rng_name(rng), worst);
 }
 
 /* Kolmogorov-Smirnov distance between the sample and the standard normal. */
@@ -83,12 +84,13 @@ static double ks_distance(double *z, int n)
     return d;
 }
 
-static void z_scores_look_normal(void)
+static void z_scores_look_normal(enum pimc_rng rng)
 {
+    const char *name = pimc_rng_name(rng);
     enum { SEEDS = 100 };
     double z[SEEDS], sum = 0, sum_squares = 0;
     for (int s = 0; s < SEEDS; s++) {
-        z[s] = estimate(0xC0FFEE00u + (uint64_t)s, 1000000).z_score;
+        z[s] = estimate(rng, 0xC0FFEE00u + (uint64_t)s, 1000000).z_score;
         sum += z[s];
     }
     double mean = sum / SEEDS;
@@ -98,19 +100,21 @@ static void z_scores_look_normal(void)
     /* Bounds at the 0.1% level: mean ~ N(0, 1/100); (n-1) s^2 ~ chi^2(99), whose
      * 0.05% and 99.95% quantiles are about 60.3 and 148.2; KS critical value
      * 1.95/sqrt(n). */
-    tap_ok(fabs(mean) < 3.29 / sqrt(SEEDS), "z-scores over %d seeds: mean %.3f (|mean| < %.3f)", SEEDS, mean,
-           3.29 / sqrt(SEEDS));
-    tap_ok(variance > 60.3 / 99 && variance < 148.2 / 99, "z-scores: variance %.3f within [%.3f, %.3f]", variance,
-           60.3 / 99, 148.2 / 99);
+    tap_ok(fabs(mean) < 3.29 / sqrt(SEEDS), "%s, z-scores over %d seeds: mean %.3f (|mean| < %.3f)", name, SEEDS,
+           mean, 3.29 / sqrt(SEEDS));
+    tap_ok(variance > 60.3 / 99 && variance < 148.2 / 99, "%s, z-scores: variance %.3f within [%.3f, %.3f]", name,
+           variance, 60.3 / 99, 148.2 / 99);
     double d = ks_distance(z, SEEDS);
-    tap_ok(d < 1.95 / sqrt(SEEDS), "z-scores: Kolmogorov-Smirnov distance to N(0,1) %.3f < %.3f", d,
+    tap_ok(d < 1.95 / sqrt(SEEDS), "%s, z-scores: Kolmogorov-Smirnov distance to N(0,1) %.3f < %.3f", name, d,
            1.95 / sqrt(SEEDS));
 }
 
 int main(void)
 {
     formulas();
-    within_five_sigma();
-    z_scores_look_normal();
+    for (int r = 0; r < PIMC_RNG_COUNT; r++) {
+        within_five_sigma((enum pimc_rng)r);
+        z_scores_look_normal((enum pimc_rng)r);
+    }
     return tap_done();
 }
