@@ -54,6 +54,7 @@
  */
 #include "check.h"
 
+#include "exit_status.h"
 #include "kernel.h"
 #include "run.h"
 #include "timer.h"
@@ -90,7 +91,7 @@ static void *grow(void *p, size_t size)
     void *q = realloc(p, size ? size : 1);
     if (q == NULL) {
         perror("pimc-omp");
-        exit(1);
+        exit(PIMC_EXIT_FAILURE);
     }
     return q;
 }
@@ -1222,7 +1223,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
         !find_reference(&baseline, options, context->cpu_model, &ref, why, sizeof why)) {
         fprintf(stderr, "pimc-omp: --check: baseline '%s' is unusable: %s\n", options->check_path, why);
         free_baseline(&baseline);
-        return PIMC_CHECK_UNUSABLE_BASELINE;
+        return PIMC_EXIT_UNUSABLE_BASELINE;
     }
     const struct config *c = &ref.config;
     const bool talk = !options->quiet && !options->json;
@@ -1263,7 +1264,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
     if (!going) {
         fprintf(stderr, "pimc-omp: --check stopped by signal %d: no verdict\n", (int)*stop_signal);
         free_baseline(&baseline);
-        return 128 + (int)*stop_signal;
+        return PIMC_EXIT_SIGNAL + (int)*stop_signal;
     }
     if (par->team != c->threads)
         fprintf(stderr, "pimc-omp: warning: the OpenMP runtime gave %d threads of the %d asked; the figures are "
@@ -1285,20 +1286,15 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
     };
     fill_engine_leg(&outcome.parallel, par);
     fill_engine_leg(&outcome.serial, ser);
-    struct pimc_options record_options = *options;
-    record_options.kernel = kernel;
-    record_options.seed = c->seed;
-    record_options.throws = c->throws;
-    record_options.threads = c->threads;
-    record_options.serial = serial;
-    if (!options->threads_given)
-        record_options.threads_source = "baseline";
     struct pimc_record record = {
-        .options = &record_options,
         .context = context,
         .outcome = &outcome,
         .figures = pimc_figures_of(&outcome, PIMC_STRONG),
         .kernel = kernel,
+        .kernel_asked = options->kernel_given ? kernel : PIMC_KERNEL_AUTO,
+        .seed = c->seed,
+        .repeats = options->repeats,
+        .threads_source = options->threads_given ? options->threads_source : "baseline",
         .mode = "check",
         .run = options->repeats > 1 ? "median" : "0",
     };
@@ -1423,7 +1419,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
         if (list != NULL)
             snprintf(list + strlen(list), 128 - strlen(list), "%s%s", *list ? ", " : "", metrics[i].name);
     }
-    const int status = *failing ? PIMC_CHECK_REGRESSION : PIMC_CHECK_PASS;
+    const int status = *failing ? PIMC_EXIT_REGRESSION : PIMC_EXIT_OK;
     const char *final = *failing ? "REGRESSION" : *unsure ? "INCONCLUSIVE" : "PASS";
     if (talk) {
         for (int i = 0; i < METRICS; i++)
@@ -1458,7 +1454,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
     int result = status;
     if (csv->fd >= 0 && pimc_csv_append(csv, &record, why, sizeof why) != 0) {
         fprintf(stderr, "pimc-omp: %s\n", why);
-        result = 4;
+        result = PIMC_EXIT_CANNOT_WRITE;
     }
     free_baseline(&baseline); /* ref.cpu_model is one of its cells: the very end */
     return result;

@@ -10,15 +10,12 @@
 #include <signal.h>
 #include <stdatomic.h>
 
-#define PIMC_CHECK_PASS 0
-#define PIMC_CHECK_REGRESSION 1
-#define PIMC_CHECK_UNUSABLE_BASELINE 2
-
-/* Prints one verdict line per metric on stdout and returns the exit status:
- * PIMC_CHECK_PASS (also when a metric was INCONCLUSIVE: the machine was too busy
- * to tell, and the last line says so), PIMC_CHECK_REGRESSION,
- * PIMC_CHECK_UNUSABLE_BASELINE (with the reason on stderr), 4 when the --csv row
- * cannot be written, or 128+N when stopped by signal N (*stop_signal). */
+/* Prints one verdict line per metric on stdout and returns the exit status
+ * (exit_status.h): PIMC_EXIT_OK (also when a metric was INCONCLUSIVE: the
+ * machine was too busy to tell, and the last line says so),
+ * PIMC_EXIT_REGRESSION, PIMC_EXIT_UNUSABLE_BASELINE (with the reason on
+ * stderr), PIMC_EXIT_CANNOT_WRITE when the --csv row cannot be written, or
+ * 128+N when stopped by signal N (*stop_signal). */
 int pimc_run_check(const struct pimc_options *options, const struct pimc_context *context, struct pimc_csv *csv,
                    const atomic_bool *stop, const volatile sig_atomic_t *stop_signal);
 

@@ -537,10 +537,19 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
             if (strncmp(argv[optind - 1], "--", 2) != 0)
                 return fail(error, size, "option '-%c' needs a value; see pimc-omp --help", optopt);
             return fail(error, size, "option '%s' needs a value; see pimc-omp --help", argv[optind - 1]);
-        default:
-            if (optopt != 0)
+        default: {
+            /* A long option without a value given one (--json=1): getopt sets
+             * optopt to that option's code, which is no character to show. */
+            const char *given = argv[optind - 1], *equals = strchr(given, '=');
+            if (optopt != 0 && strncmp(given, "--", 2) == 0 && equals != NULL)
+                for (const struct option *o = long_options; o->name != NULL; o++)
+                    if (o->has_arg == no_argument && strncmp(o->name, given + 2, (size_t)(equals - given - 2)) == 0)
+                        return fail(error, size, "option '%.*s' takes no value; see pimc-omp --help",
+                                    (int)(equals - given), given);
+            if (optopt != 0 && optopt < OPT_KERNEL)
                 return fail(error, size, "unknown option '-%c'; see pimc-omp --help", optopt);
-            return fail(error, size, "unknown option '%s'; see pimc-omp --help", argv[optind - 1]);
+            return fail(error, size, "unknown option '%s'; see pimc-omp --help", given);
+        }
         }
     }
     if (optind < argc) {

@@ -1,7 +1,12 @@
 #include "report.h"
 
+#include "exit_status.h"
+#include "schema.h"
+
+#include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -12,113 +17,109 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- one record, named fields: the single source of the CSV and JSON columns */
+const char *const pimc_column_names[PIMC_COLUMN_COUNT] = {
+#define PIMC_COLUMN_NAME(id, name) [PIMC_COLUMN_##id] = name,
+    PIMC_COLUMNS(PIMC_COLUMN_NAME)
+#undef PIMC_COLUMN_NAME
+};
+
+/* ---- one record, named fields: the single source of the CSV and JSON rows */
 
 enum field_kind { FIELD_TEXT, FIELD_COUNT, FIELD_REAL, FIELD_NONE };
 
 struct field {
-    const char *name;
     enum field_kind kind;
-    const char *text;
+    const char *text; /* not copied: a value of any length is written whole */
     uint64_t count;
     double real;
 };
 
-#define FIELD_COUNT_MAX 48
-
-/* Column order is an interface: tools read these names; add new ones at the end. */
-static const char *const field_names[] = {
-    "timestamp", "host", "cpu_model", "kernel", "compiler", "threads", "throws", "seed", "hits", "pi",
-    "abs_error", "std_error", "serial_s", "parallel_s", "speedup", "efficiency", "throws_per_s", "z_score",
-    "throws_per_s_per_thread", "status", "throws_requested", "mode", "run", "repeats", "serial_min_s",
-    "serial_max_s", "parallel_min_s", "parallel_max_s", "ranks", "threads_per_rank", "usable_cpus",
-    "oversubscribed", "threads_source", "openmp", "omp_proc_bind", "omp_places", "omp_schedule", "version",
-    "slurm_job_id", "nodes", "rng", "segments", "throws_resumed",
-};
-#define FIELDS (sizeof field_names / sizeof field_names[0])
-
-struct record_fields {
-    struct field f[FIELDS];
-    size_t n;
-};
-
-static void add(struct record_fields *r, enum field_kind kind, const char *text, uint64_t count, double real)
+static void text(struct field *f, enum pimc_column c, const char *value)
 {
-    r->f[r->n] = (struct field){field_names[r->n], kind, text, count, real};
-    r->n++;
+    f[c] = (struct field){.kind = FIELD_TEXT, .text = value != NULL ? value : ""};
 }
-static void add_text(struct record_fields *r, const char *text) { add(r, FIELD_TEXT, text, 0, 0); }
-static void add_count(struct record_fields *r, uint64_t count) { add(r, FIELD_COUNT, NULL, count, 0); }
-static void add_real(struct record_fields *r, double real) { add(r, FIELD_REAL, NULL, 0, real); }
-static void add_real_if(struct record_fields *r, bool present, double real)
+static void count(struct field *f, enum pimc_column c, uint64_t value)
 {
-    add(r, present ? FIELD_REAL : FIELD_NONE, NULL, 0, real);
+    f[c] = (struct field){.kind = FIELD_COUNT, .count = value};
+}
+/* Empty in the CSV and null in JSON when the value does not apply. */
+static void real_if(struct field *f, enum pimc_column c, bool present, double value)
+{
+    f[c] = (struct field){.kind = present && isfinite(value) ? FIELD_REAL : FIELD_NONE, .real = value};
 }
 
-static void collect_fields(const struct pimc_record *rec, struct record_fields *r)
+static void collect_fields(const struct pimc_record *rec, struct field *f)
 {
     const struct pimc_outcome *o = rec->outcome;
-    const struct pimc_figures *f = &rec->figures;
+    const struct pimc_figures *g = &rec->figures;
     const struct pimc_context *c = rec->context;
     const bool serial = o->serial.runs > 0, parallel = o->parallel.runs > 0;
-    r->n = 0;
-    add_text(r, rec->timestamp);
-    add_text(r, c->host);
-    add_text(r, c->cpu_model);
-    add_text(r, pimc_kernel_name(rec->kernel));
-    add_text(r, c->compiler);
-    add_count(r, (uint64_t)o->threads * (uint64_t)o->ranks);
-    add_count(r, o->throws);
-    add_count(r, rec->options->seed);
-    add_count(r, o->hits);
-    add_real(r, f->pi);
-    add_real(r, f->abs_error);
-    add_real(r, f->std_error);
-    add_real_if(r, serial, o->serial.median_s);
-    add_real_if(r, parallel, o->parallel.median_s);
-    add_real_if(r, f->has_speedup, f->speedup);
-    add_real_if(r, f->has_speedup, f->efficiency);
-    add_real_if(r, parallel, f->throws_per_s);
-    add_real(r, f->z_score);
-    add_real_if(r, parallel, f->throws_per_s_per_thread);
-    add_text(r, o->partial ? "partial" : "complete");
-    add_count(r, o->throws_requested);
-    add_text(r, rec->mode);
-    add_text(r, rec->run);
-    add_count(r, (uint64_t)rec->options->repeats);
-    add_real_if(r, serial, o->serial.min_s);
-    add_real_if(r, serial, o->serial.max_s);
-    add_real_if(r, parallel, o->parallel.min_s);
-    add_real_if(r, parallel, o->parallel.max_s);
-    add_count(r, (uint64_t)o->ranks);
-    add_count(r, (uint64_t)o->threads);
-    add_count(r, (uint64_t)c->usable_cpus);
-    add_count(r, pimc_oversubscribed(c, o->threads));
-    add_text(r, rec->options->threads_source);
-    add_text(r, c->openmp);
-    add_text(r, c->omp_proc_bind);
-    add_text(r, c->omp_places);
-    add_text(r, c->omp_schedule);
-    add_text(r, c->version);
-    add_text(r, c->slurm_job_id);
-    add_count(r, (uint64_t)(o->ranks > 1 ? c->nodes : 1));
-    add_text(r, rec->rng != NULL ? rec->rng : PIMC_RNG_DEFAULT_NAME);
-    add_count(r, rec->segments > 0 ? rec->segments : 1);
-    add_count(r, rec->throws_resumed);
+    text(f, PIMC_COLUMN_TIMESTAMP, rec->timestamp);
+    text(f, PIMC_COLUMN_HOST, c->host);
+    text(f, PIMC_COLUMN_CPU_MODEL, c->cpu_model);
+    text(f, PIMC_COLUMN_KERNEL, pimc_kernel_name(rec->kernel));
+    text(f, PIMC_COLUMN_COMPILER, c->compiler);
+    count(f, PIMC_COLUMN_THREADS, (uint64_t)o->threads * (uint64_t)o->ranks);
+    count(f, PIMC_COLUMN_THROWS, o->throws);
+    count(f, PIMC_COLUMN_SEED, rec->seed);
+    count(f, PIMC_COLUMN_HITS, o->hits);
+    real_if(f, PIMC_COLUMN_PI, true, g->pi);
+    real_if(f, PIMC_COLUMN_ABS_ERROR, true, g->abs_error);
+    real_if(f, PIMC_COLUMN_STD_ERROR, true, g->std_error);
+    real_if(f, PIMC_COLUMN_SERIAL_S, serial, o->serial.median_s);
+    real_if(f, PIMC_COLUMN_PARALLEL_S, parallel, o->parallel.median_s);
+    real_if(f, PIMC_COLUMN_SPEEDUP, g->has_speedup, g->speedup);
+    real_if(f, PIMC_COLUMN_EFFICIENCY, g->has_speedup, g->efficiency);
+    real_if(f, PIMC_COLUMN_THROWS_PER_S, parallel, g->throws_per_s);
+    real_if(f, PIMC_COLUMN_Z_SCORE, true, g->z_score);
+    real_if(f, PIMC_COLUMN_THROWS_PER_S_PER_THREAD, parallel, g->throws_per_s_per_thread);
+    text(f, PIMC_COLUMN_STATUS, o->partial ? "partial" : "complete");
+    count(f, PIMC_COLUMN_THROWS_REQUESTED, o->throws_requested);
+    text(f, PIMC_COLUMN_MODE, rec->mode);
+    text(f, PIMC_COLUMN_RUN, rec->run);
+    count(f, PIMC_COLUMN_REPEATS, (uint64_t)rec->repeats);
+    real_if(f, PIMC_COLUMN_SERIAL_MIN_S, serial, o->serial.min_s);
+    real_if(f, PIMC_COLUMN_SERIAL_MAX_S, serial, o->serial.max_s);
+    real_if(f, PIMC_COLUMN_PARALLEL_MIN_S, parallel, o->parallel.min_s);
+    real_if(f, PIMC_COLUMN_PARALLEL_MAX_S, parallel, o->parallel.max_s);
+    count(f, PIMC_COLUMN_RANKS, (uint64_t)o->ranks);
+    count(f, PIMC_COLUMN_THREADS_PER_RANK, (uint64_t)o->threads);
+    count(f, PIMC_COLUMN_USABLE_CPUS, (uint64_t)c->usable_cpus);
+    count(f, PIMC_COLUMN_OVERSUBSCRIBED, pimc_oversubscribed(c, o->threads));
+    text(f, PIMC_COLUMN_THREADS_SOURCE, rec->threads_source);
+    text(f, PIMC_COLUMN_OPENMP, c->openmp);
+    text(f, PIMC_COLUMN_OMP_PROC_BIND, c->omp_proc_bind);
+    text(f, PIMC_COLUMN_OMP_PLACES, c->omp_places);
+    text(f, PIMC_COLUMN_OMP_SCHEDULE, c->omp_schedule);
+    text(f, PIMC_COLUMN_VERSION, c->version);
+    text(f, PIMC_COLUMN_SLURM_JOB_ID, c->slurm_job_id);
+    count(f, PIMC_COLUMN_NODES, rec->nodes > 0 ? (uint64_t)rec->nodes : 1);
+    text(f, PIMC_COLUMN_RNG, rec->rng != NULL ? rec->rng : PIMC_RNG_DEFAULT_NAME);
+    count(f, PIMC_COLUMN_SEGMENTS, rec->segments > 0 ? rec->segments : 1);
+    count(f, PIMC_COLUMN_THROWS_RESUMED, rec->throws_resumed);
 }
 
-/* %.17g round-trips a double; speeds and times do not need it, but the pi
- * estimate and its error do, and one rule for all columns is simpler. */
-static int format_value(char *buf, size_t size, const struct field *f)
+/* A count or real as text; a text field is used as it is. %.17g round-trips a
+ * double; speeds and times do not need it, but the pi estimate and its error
+ * do, and one rule for all columns is simpler. */
+static const char *number_text(const struct field *f, char *buf, size_t size)
 {
-    switch (f->kind) {
-    case FIELD_COUNT:
-        return snprintf(buf, size, "%llu", (unsigned long long)f->count);
-    case FIELD_REAL:
-        return snprintf(buf, size, "%.17g", f->real);
-    default:
-        return snprintf(buf, size, "%s", f->kind == FIELD_TEXT ? f->text : "");
+    if (f->kind == FIELD_COUNT)
+        snprintf(buf, size, "%llu", (unsigned long long)f->count);
+    else if (f->kind == FIELD_REAL)
+        snprintf(buf, size, "%.17g", f->real);
+    else
+        return f->kind == FIELD_TEXT ? f->text : "";
+    return buf;
+}
+
+static void *allocated(void *p)
+{
+    if (p == NULL) {
+        fputs("pimc-omp: out of memory\n", stderr);
+        exit(PIMC_EXIT_FAILURE);
     }
+    return p;
 }
 
 /* ---- text report --------------------------------------------------------- */
@@ -141,17 +142,16 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
     const struct pimc_outcome *o = rec->outcome;
     const struct pimc_figures *f = &rec->figures;
     const struct pimc_context *c = rec->context;
-    const struct pimc_options *opt = rec->options;
     fprintf(out, "pimc-omp %s  Monte Carlo pi, Philox4x32-10 stream, seed %llu\n", c->version,
-            (unsigned long long)opt->seed);
+            (unsigned long long)rec->seed);
     const int workers = o->threads * o->ranks;
     const char *oversubscribed = pimc_oversubscribed(c, o->threads) ? " OVERSUBSCRIBED" : "";
     if (o->ranks > 1)
         fprintf(out, "  %-13s %d = %d ranks x %d threads (threads from %s; %d usable CPU%s a rank)%s\n", "threads",
-                workers, o->ranks, o->threads, opt->threads_source, c->usable_cpus, c->usable_cpus == 1 ? "" : "s",
+                workers, o->ranks, o->threads, rec->threads_source, c->usable_cpus, c->usable_cpus == 1 ? "" : "s",
                 oversubscribed);
     else
-        fprintf(out, "  %-13s %d (from %s; %d usable CPU%s)%s\n", "threads", o->threads, opt->threads_source,
+        fprintf(out, "  %-13s %d (from %s; %d usable CPU%s)%s\n", "threads", o->threads, rec->threads_source,
                 c->usable_cpus, c->usable_cpus == 1 ? "" : "s", oversubscribed);
     fprintf(out, "  %-13s %llu (%.4g per thread)", "throws", (unsigned long long)o->throws,
             (double)o->throws / workers);
@@ -170,7 +170,7 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
         fprintf(out, "  %-13s %.3f on %d threads, parallel efficiency %.1f%%\n", "speedup", f->speedup, workers,
                 100.0 * f->efficiency);
     fprintf(out, "  %-13s %s%s\n", "kernel", pimc_kernel_name(rec->kernel),
-            opt->kernel == PIMC_KERNEL_AUTO ? " (auto: fastest this CPU runs)" : " (forced by --kernel)");
+            rec->kernel_asked == PIMC_KERNEL_AUTO ? " (auto: fastest this CPU runs)" : " (forced by --kernel)");
     fprintf(out, "  %-13s %s\n", "compiler", c->compiler);
     fprintf(out, "  %-13s %s; OMP_PROC_BIND=%s OMP_PLACES=%s\n", "OpenMP", c->openmp,
             *c->omp_proc_bind ? c->omp_proc_bind : "(unset)", *c->omp_places ? c->omp_places : "(unset)");
@@ -187,21 +187,29 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
                 f->verified ? "PASSED" : "FAILED", fabs(f->z_score), PIMC_VERIFY_SIGMAS);
 }
 
-/* ---- JSON --------------------------------------------------------------- */
+/* ---- JSON, written by jansson -------------------------------------------- */
+
+#define JSON_FLAGS (JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)
+
+static json_t *json_of(const struct field *f)
+{
+    switch (f->kind) {
+    case FIELD_TEXT:
+        return json_string(f->text); /* NULL for text that is not UTF-8: then null */
+    case FIELD_COUNT:
+        return json_integer((json_int_t)f->count);
+    case FIELD_REAL:
+        return json_real(f->real);
+    default:
+        return json_null();
+    }
+}
 
 void pimc_print_json_string(FILE *out, const char *s)
 {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
+    json_t *value = json_string(s);
+    json_dumpf(value != NULL ? value : json_null(), out, JSON_FLAGS);
+    json_decref(value);
 }
 
 void pimc_print_json(FILE *out, const struct pimc_record *rec)
@@ -210,62 +218,110 @@ void pimc_print_json(FILE *out, const struct pimc_record *rec)
     fputc('\n', out);
 }
 
+/* jansson holds integers as json_int_t, a signed 64-bit type: a seed above
+ * 2^63-1 (seeds go to 2^64-1) would come out negative. So the seed member is
+ * written as its digits, between the members before and after it, which
+ * jansson writes (JSON_EMBED: without the braces). */
 void pimc_print_json_object(FILE *out, const struct pimc_record *rec)
 {
-    struct record_fields r;
-    char value[64];
-    collect_fields(rec, &r);
+    struct field f[PIMC_COLUMN_COUNT];
+    collect_fields(rec, f);
+    json_t *before = allocated(json_object()), *after = allocated(json_object());
+    for (int c = 0; c < PIMC_COLUMN_COUNT; c++)
+        if (c != PIMC_COLUMN_SEED)
+            json_object_set_new(c < PIMC_COLUMN_SEED ? before : after, pimc_column_names[c], json_of(&f[c]));
     fputc('{', out);
-    for (size_t i = 0; i < r.n; i++) {
-        const struct field *f = &r.f[i];
-        fprintf(out, "%s\"%s\": ", i ? ", " : "", f->name);
-        if (f->kind == FIELD_TEXT) {
-            pimc_print_json_string(out, f->text);
-        } else if (f->kind == FIELD_NONE || (f->kind == FIELD_REAL && !isfinite(f->real))) {
-            fputs("null", out);
-        } else {
-            format_value(value, sizeof value, f);
-            fputs(value, out);
-        }
-    }
+    json_dumpf(before, out, JSON_FLAGS | JSON_EMBED);
+    fprintf(out, ", \"%s\": %llu, ", pimc_column_names[PIMC_COLUMN_SEED], (unsigned long long)f[PIMC_COLUMN_SEED].count);
+    json_dumpf(after, out, JSON_FLAGS | JSON_EMBED);
     fputc('}', out);
+    json_decref(before);
+    json_decref(after);
 }
 
-/* ---- CSV ---------------------------------------------------------------- */
+/* ---- CSV, quoted by libcsv ----------------------------------------------- */
+
+struct text_buffer {
+    char *data;
+    size_t used, size;
+};
+
+static char *reserve(struct text_buffer *b, size_t more)
+{
+    if (b->size - b->used < more + 1) {
+        b->size = 2 * (b->used + more + 1);
+        b->data = allocated(realloc(b->data, b->size));
+    }
+    return b->data + b->used;
+}
+
+static void put(struct text_buffer *b, const char *s, size_t n)
+{
+    memcpy(reserve(b, n), s, n);
+    b->used += n;
+    b->data[b->used] = '\0';
+}
+
+/* RFC 4180: a field is quoted (by libcsv, which doubles the quotes in it) only
+ * when it holds a comma, a quote or a line break. */
+static void put_csv_field(struct text_buffer *b, const char *value)
+{
+    const size_t n = strlen(value);
+    if (strpbrk(value, ",\"\r\n") == NULL) {
+        put(b, value, n);
+        return;
+    }
+    const size_t quoted = csv_write(NULL, 0, value, n);
+    csv_write(reserve(b, quoted), quoted, value, n);
+    b->used += quoted;
+    b->data[b->used] = '\0';
+}
 
 const char *pimc_csv_header(void)
 {
-    static char header[1024];
-    if (header[0] == '\0') {
-        size_t used = 0;
-        for (size_t i = 0; i < FIELDS; i++)
-            used += (size_t)snprintf(header + used, sizeof header - used, "%s%s", i ? "," : "", field_names[i]);
-    }
-    return header;
+    static struct text_buffer header;
+    if (header.used == 0)
+        for (int c = 0; c < PIMC_COLUMN_COUNT; c++) {
+            if (c)
+                put(&header, ",", 1);
+            put_csv_field(&header, pimc_column_names[c]);
+        }
+    return header.data;
 }
 
-/* RFC 4180: quote a field only when it holds a comma, quote or line break. */
-static size_t append_csv_field(char *row, size_t used, size_t size, const char *value)
-{
-    if (strpbrk(value, ",\"\r\n") == NULL)
-        return used + (size_t)snprintf(row + used, size - used, "%s", value);
-    used += (size_t)snprintf(row + used, size - used, "\"");
-    for (const char *p = value; *p && used + 3 < size; p++) {
-        if (*p == '"')
-            row[used++] = '"';
-        row[used++] = *p;
-    }
-    return used + (size_t)snprintf(row + used, size - used, "\"");
-}
-
-static int csv_error(char *error, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static int csv_error(char *error, size_t size, const char *format, ...)
+static int write_error(char *error, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int write_error(char *error, size_t size, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
     vsnprintf(error, size, format, args);
     va_end(args);
-    return 4;
+    return PIMC_EXIT_CANNOT_WRITE;
+}
+
+/* flock, through signals. A file system without locks (Lustre mounted
+ * noflock, NFS without lockd) fails it: the row is still written, since one
+ * job's row is worth more than the guarantee, and the user is told once, with
+ * the file's name, that concurrent writers to it may interleave. */
+static bool lock(struct pimc_csv *csv, int how)
+{
+    int status;
+    while ((status = flock(csv->fd, how)) != 0 && errno == EINTR)
+        ;
+    if (status == 0)
+        return true;
+    if (!csv->lock_warned)
+        fprintf(stderr, "pimc-omp: warning: cannot lock CSV '%s': %s; rows that other jobs append at the same "
+                        "time may interleave (give each job its own file there)\n",
+                csv->path, strerror(errno));
+    csv->lock_warned = true;
+    return false;
+}
+
+static void unlock(struct pimc_csv *csv, bool locked)
+{
+    if (locked)
+        flock(csv->fd, LOCK_UN);
 }
 
 /* The first line of a non-empty file must be our header, or rows would land
@@ -274,94 +330,118 @@ static int check_header(int fd, const char *path, char *error, size_t size)
 {
     const char *header = pimc_csv_header();
     size_t length = strlen(header);
-    char *first = malloc(length + 2);
-    if (first == NULL)
-        return csv_error(error, size, "out of memory");
+    char *first = allocated(malloc(length + 2));
     ssize_t got = pread(fd, first, length + 1, 0);
     bool same = got == (ssize_t)length + 1 && memcmp(first, header, length) == 0 &&
                 (first[length] == '\n' || first[length] == '\r');
     free(first);
     if (got < 0)
-        return csv_error(error, size, "cannot read CSV '%s': %s", path, strerror(errno));
+        return write_error(error, size, "cannot read CSV '%s': %s", path, strerror(errno));
     if (!same)
-        return csv_error(error, size,
+        return write_error(error, size,
                          "CSV '%s' holds other columns than this version of pimc-omp writes; "
                          "append to a new file instead",
                          path);
     return 0;
 }
 
-int pimc_csv_open(struct pimc_csv *csv, const char *path, char *error, size_t size)
+static int open_for_append(struct pimc_csv *csv, char *error, size_t size)
 {
     struct stat st;
-    csv->path = path;
-    csv->created = stat(path, &st) != 0;
-    csv->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    csv->fd = open(csv->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (csv->fd < 0)
-        return csv_error(error, size, "cannot write CSV '%s': %s; give a path you may write to", path,
+        return write_error(error, size, "cannot write CSV '%s': %s; give a path you may write to", csv->path,
                          strerror(errno));
-    if (fstat(csv->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (fstat(csv->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(csv->fd);
         csv->fd = -1;
-        return csv_error(error, size, "cannot write CSV '%s': not a regular file", path);
-    }
-    if (st.st_size > 0) {
-        flock(csv->fd, LOCK_SH);
-        int status = check_header(csv->fd, path, error, size);
-        flock(csv->fd, LOCK_UN);
-        if (status != 0) {
-            close(csv->fd);
-            csv->fd = -1;
-            return status;
-        }
+        return write_error(error, size, "cannot write CSV '%s': not a regular file", csv->path);
     }
     return 0;
 }
 
+int pimc_csv_open(struct pimc_csv *csv, const char *path, char *error, size_t size)
+{
+    struct stat st;
+    *csv = (struct pimc_csv){.path = path, .fd = -1};
+    csv->created = stat(path, &st) != 0;
+    int status = open_for_append(csv, error, size);
+    if (status == 0 && fstat(csv->fd, &st) == 0 && st.st_size > 0) {
+        const bool locked = lock(csv, LOCK_SH);
+        status = check_header(csv->fd, path, error, size);
+        unlock(csv, locked);
+        if (status != 0) {
+            close(csv->fd);
+            csv->fd = -1;
+        }
+    }
+    return status;
+}
+
 int pimc_csv_append(struct pimc_csv *csv, const struct pimc_record *record, char *error, size_t size)
 {
-    struct record_fields r;
-    char row[8192], value[300];
-    size_t used = 0;
-    collect_fields(record, &r);
-    for (size_t i = 0; i < r.n; i++) {
-        format_value(value, sizeof value, &r.f[i]);
-        if (i)
-            row[used++] = ',';
-        used = append_csv_field(row, used, sizeof row, value);
+    struct field f[PIMC_COLUMN_COUNT];
+    struct text_buffer row = {0};
+    char number[64];
+    collect_fields(record, f);
+    for (int c = 0; c < PIMC_COLUMN_COUNT; c++) {
+        if (c)
+            put(&row, ",", 1);
+        put_csv_field(&row, number_text(&f[c], number, sizeof number));
     }
-    used += (size_t)snprintf(row + used, sizeof row - used, "\n");
+    put(&row, "\n", 1);
 
     struct stat st;
     int status = 0;
-    flock(csv->fd, LOCK_EX);
+    bool locked = lock(csv, LOCK_EX);
+    /* Another process that created this file and wrote nothing removes it at
+     * its end, under the lock: then ours is unlinked, and a new one is due. */
+    for (int tries = 0; locked && fstat(csv->fd, &st) == 0 && st.st_nlink == 0 && tries < 100; tries++) {
+        unlock(csv, locked);
+        close(csv->fd);
+        if ((status = open_for_append(csv, error, size)) != 0) {
+            free(row.data);
+            return status;
+        }
+        locked = lock(csv, LOCK_EX);
+    }
     /* Another writer may have created the file since we opened it: decide on the
-     * header only under the lock. */
+     * header only under the lock, and write header and row at once. */
+    struct text_buffer out = {0};
     if (fstat(csv->fd, &st) == 0 && st.st_size == 0) {
-        const char *header = pimc_csv_header();
-        if (write(csv->fd, header, strlen(header)) < 0 || write(csv->fd, "\n", 1) < 0)
-            status = csv_error(error, size, "cannot write CSV '%s': %s", csv->path, strerror(errno));
+        put(&out, pimc_csv_header(), strlen(pimc_csv_header()));
+        put(&out, "\n", 1);
     } else {
         status = check_header(csv->fd, csv->path, error, size);
     }
-    if (status == 0 && write(csv->fd, row, used) != (ssize_t)used)
-        status = csv_error(error, size, "cannot write CSV '%s': %s", csv->path, strerror(errno));
-    flock(csv->fd, LOCK_UN);
+    put(&out, row.data, row.used);
+    if (status == 0 && write(csv->fd, out.data, out.used) != (ssize_t)out.used)
+        status = write_error(error, size, "cannot write CSV '%s': %s", csv->path, strerror(errno));
+    unlock(csv, locked);
+    free(out.data);
+    free(row.data);
     if (status == 0)
         csv->created = false;
     return status;
 }
 
+/* A file this run created and left empty is removed, but only under the lock,
+ * and only while it is still the empty file we created: by path alone, it
+ * could be another job's file with a row in it by now. Without a lock nothing
+ * is removed. */
 void pimc_csv_close(struct pimc_csv *csv)
 {
     if (csv->fd < 0)
         return;
-    close(csv->fd);
     if (csv->created) {
-        struct stat st;
-        if (stat(csv->path, &st) == 0 && st.st_size == 0)
+        struct stat ours, named;
+        const bool locked = lock(csv, LOCK_EX);
+        if (locked && fstat(csv->fd, &ours) == 0 && ours.st_size == 0 && ours.st_nlink > 0 &&
+            stat(csv->path, &named) == 0 && named.st_dev == ours.st_dev && named.st_ino == ours.st_ino)
             unlink(csv->path);
+        unlock(csv, locked);
     }
+    close(csv->fd);
     csv->fd = -1;
 }
 
@@ -380,7 +460,7 @@ void pimc_utc_timestamp(char *buf, size_t size)
 struct table {
     int columns, rows;
     const char *head[TABLE_COLUMNS];
-    char cell[PIMC_MAX_LIST + 1][TABLE_COLUMNS][48];
+    char (*cell)[TABLE_COLUMNS][48]; /* rows */
 };
 
 static void print_table(FILE *out, const struct table *t, bool markdown)
@@ -435,9 +515,8 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
 {
     if (count == 0)
         return;
-    struct table *t = calloc(1, sizeof *t);
-    if (t == NULL)
-        return;
+    struct table *t = allocated(calloc(1, sizeof *t));
+    t->cell = allocated(calloc((size_t)count, sizeof *t->cell));
     const struct pimc_record *first = &points[0];
     const bool sizes = strcmp(first->mode, "sizes") == 0, weak = strcmp(first->mode, "weak") == 0;
     fprintf(out, "%s%s%s: %s, %s, %s, kernel %s, %s, %s; %d timed run%s per point (medians)%s\n",
@@ -445,9 +524,9 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
             markdown ? "**" : "",
             first->context->host, first->context->cpu_model, first->context->compiler,
             pimc_kernel_name(first->kernel), first->context->openmp, first->context->version,
-            first->options->repeats, first->options->repeats == 1 ? "" : "s", markdown ? "\n" : "");
+            first->repeats, first->repeats == 1 ? "" : "s", markdown ? "\n" : "");
     if (!sizes)
-        fprintf(out, "%llu throws%s\n%s", (unsigned long long)first->options->throws, weak ? " per thread" : "",
+        fprintf(out, "%llu throws%s\n%s", (unsigned long long)first->outcome->throws_requested, weak ? " per thread" : "",
                 markdown ? "\n" : "");
     if (sizes) {
         static const char *const head[] = {"throws", "serial [s]", "parallel [s]", "speedup", "faster", "note"};
@@ -493,6 +572,7 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
         }
     }
     print_table(out, t, markdown);
+    free(t->cell);
     if (sizes) {
         if (break_even != 0)
             fprintf(out, "%sbreak-even: with %d threads the parallel run is faster from %llu throws up\n",

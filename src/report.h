@@ -1,9 +1,11 @@
 /* Report writers: the text report, and one record with the same named fields
- * as a CSV row or a JSON object. They format results; they compute nothing. */
+ * (schema.h) as a CSV row or a JSON object. They format results; they compute
+ * nothing, and they know nothing of the command line: a record carries every
+ * value it writes. */
 #ifndef PIMC_REPORT_H
 #define PIMC_REPORT_H
 
-#include "cli.h"
+#include "kernel.h"
 #include "run.h"
 #include "sysinfo.h"
 
@@ -12,17 +14,21 @@
 #include <stdio.h>
 
 struct pimc_record {
-    const struct pimc_options *options;
     const struct pimc_context *context;
     const struct pimc_outcome *outcome;
     struct pimc_figures figures;
-    enum pimc_kernel kernel; /* the path used */
-    char timestamp[32];      /* ISO 8601, UTC */
-    const char *mode;        /* single, strong, weak, sizes */
-    const char *run;         /* repeat index, or "median" */
-    const char *rng;         /* the stream's generator, e.g. "philox4x32-10"; NULL: the default */
-    uint64_t segments;       /* runs (checkpointed segments) the result took; 0 counts as 1 */
-    uint64_t throws_resumed; /* throws taken from a checkpoint rather than thrown by this process */
+    enum pimc_kernel kernel;       /* the path used */
+    enum pimc_kernel kernel_asked; /* AUTO, or the path --kernel forced */
+    uint64_t seed;
+    int repeats;                /* timed runs asked for each leg */
+    const char *threads_source; /* option, OMP_NUM_THREADS, SLURM_CPUS_PER_TASK, affinity or baseline */
+    char timestamp[32];         /* ISO 8601, UTC */
+    const char *mode;           /* single, strong, weak, sizes, check */
+    const char *run;            /* repeat index, or "median" */
+    const char *rng;            /* the stream's generator, e.g. "philox4x32-10"; NULL: the default */
+    uint64_t segments;          /* runs (checkpointed segments) the result took; 0 counts as 1 */
+    uint64_t throws_resumed;    /* throws taken from a checkpoint rather than thrown by this process */
+    int nodes;                  /* distinct hosts the run's ranks were on; 0 counts as 1 */
 };
 
 /* The generator of the default stream, as the rng column names it. */
@@ -44,17 +50,22 @@ void pimc_utc_timestamp(char *buf, size_t size);
 struct pimc_csv {
     const char *path;
     int fd;
-    bool created; /* by us, and still empty: removed if no row ever comes */
+    bool created;     /* by us, and still empty: removed at close if no row ever comes */
+    bool lock_warned; /* flock failed once and we said so */
 };
 
-/* 0, or 4 with a one-line message when the file cannot be opened for appending
- * or holds rows with other columns. */
+/* 0, or PIMC_EXIT_CANNOT_WRITE with a one-line message when the file cannot be
+ * opened for appending or holds rows with other columns. */
 int pimc_csv_open(struct pimc_csv *csv, const char *path, char *error, size_t error_size);
 
 /* Appends the record as one row (and the header first if the file is empty),
- * under an exclusive lock, so that concurrent writers never mix lines. */
+ * under an exclusive lock, so that concurrent writers never mix lines. Where
+ * the file system has no locks (flock fails), the row is still written, with a
+ * warning on stderr that names the file. */
 int pimc_csv_append(struct pimc_csv *csv, const struct pimc_record *record, char *error, size_t error_size);
 
+/* Closes; a file this process created and never wrote a row to is removed,
+ * under the lock, and only while it is still empty. */
 void pimc_csv_close(struct pimc_csv *csv);
 
 /* The CSV header line, without newline. */

@@ -1,11 +1,18 @@
 #include "study.h"
 
+#include "exit_status.h"
 #include "run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+struct study_result {
+    bool partial;     /* a signal stopped it */
+    bool verified;    /* every point verified, and (strong, sizes) hits as expected */
+    int write_status; /* 0, or PIMC_EXIT_CANNOT_WRITE when a CSV row could not be written */
+};
 
 struct study {
     const struct pimc_options *options;
@@ -15,7 +22,7 @@ struct study {
     enum pimc_scaling scaling;
     struct pimc_run_plan plan;
     int json_rows;
-    struct pimc_study_result result;
+    struct study_result result;
     struct pimc_record summary[PIMC_MAX_LIST + 1]; /* one per point, for the table */
     struct pimc_outcome outcomes[PIMC_MAX_LIST + 1];
     int points;
@@ -33,20 +40,24 @@ static void emit(struct study *s, const struct pimc_record *record)
     if (s->csv->fd >= 0 && s->result.write_status == 0 &&
         pimc_csv_append(s->csv, record, error, sizeof error) != 0) {
         fprintf(stderr, "pimc-omp: %s\n", error);
-        s->result.write_status = 4;
+        s->result.write_status = PIMC_EXIT_CANNOT_WRITE;
     }
 }
 
 static struct pimc_record record_of(struct study *s, const struct pimc_outcome *outcome, const char *run)
 {
     struct pimc_record record = {
-        .options = s->options,
         .context = s->context,
         .outcome = outcome,
         .figures = pimc_figures_of(outcome, s->scaling),
         .kernel = s->plan.kernel,
+        .kernel_asked = s->options->kernel,
+        .seed = s->options->seed,
+        .repeats = s->options->repeats,
+        .threads_source = s->options->threads_source,
         .mode = s->mode,
         .run = run,
+        .nodes = outcome->ranks > 1 ? s->context->nodes : 1,
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
     return record;
@@ -137,14 +148,13 @@ static void warn_about_points(const struct study *s)
     }
 }
 
-struct pimc_study_result pimc_run_study(const struct pimc_options *options, const struct pimc_context *context,
-                                        struct pimc_csv *csv, const atomic_bool *stop,
-                                        const struct pimc_cluster *cluster)
+static struct study_result study(const struct pimc_options *options, const struct pimc_context *context,
+                                 struct pimc_csv *csv, const atomic_bool *stop, const struct pimc_cluster *cluster)
 {
     struct study *s = calloc(1, sizeof *s);
     if (s == NULL) {
         perror("pimc-omp");
-        exit(1);
+        exit(PIMC_EXIT_FAILURE);
     }
     s->options = options;
     s->context = context;
@@ -175,7 +185,35 @@ struct pimc_study_result pimc_run_study(const struct pimc_options *options, cons
         fflush(stdout);
         warn_about_points(s);
     }
-    struct pimc_study_result result = s->result;
+    struct study_result result = s->result;
     free(s);
     return result;
+}
+
+int pimc_run_study(const struct pimc_options *options, const struct pimc_context *context, struct pimc_csv *csv,
+                   const atomic_bool *stop, const volatile sig_atomic_t *stop_signal,
+                   const struct pimc_cluster *cluster)
+{
+    const bool leader = cluster->rank == 0;
+    const uint64_t most_workers =
+        options->weak ? (uint64_t)options->sweep_threads[options->sweep_count - 1] * (uint64_t)cluster->ranks : 1;
+    if (options->throws > PIMC_MAX_THROWS / most_workers) {
+        if (leader)
+            fprintf(stderr, "pimc-omp: --weak with %llu throws per thread on up to %llu threads passes "
+                            "2^63-1 throws; throw fewer per thread\n",
+                    (unsigned long long)options->throws, (unsigned long long)most_workers);
+        return PIMC_EXIT_USAGE;
+    }
+    const struct study_result result = study(options, context, csv, stop, cluster);
+    int status = PIMC_EXIT_OK;
+    if (result.partial)
+        status = PIMC_EXIT_SIGNAL + *stop_signal;
+    else if (result.write_status != 0)
+        status = PIMC_EXIT_CANNOT_WRITE;
+    else if (leader && !result.verified) { /* rank 0 alone holds every point's result */
+        fprintf(stderr, "pimc-omp: verification FAILED: a point's estimate is more than 5 standard errors "
+                        "from pi, or its hits differ from the 1-thread run's\n");
+        status = PIMC_EXIT_VERIFICATION;
+    }
+    return pimc_cluster_from_rank0(cluster, status);
 }

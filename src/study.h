@@ -10,16 +10,14 @@
 #include "report.h"
 #include "sysinfo.h"
 
+#include <signal.h>
 #include <stdatomic.h>
 
-struct pimc_study_result {
-    bool partial;        /* a signal stopped it */
-    bool verified;       /* every point verified, and (strong, sizes) hits as expected */
-    int write_status;    /* 0, or 4 when a CSV row could not be written */
-};
-
-struct pimc_study_result pimc_run_study(const struct pimc_options *options, const struct pimc_context *context,
-                                        struct pimc_csv *csv, const atomic_bool *stop,
-                                        const struct pimc_cluster *cluster);
+/* Every rank runs it; rank 0 alone writes. Returns the exit status
+ * (exit_status.h), the same on every rank: 3 when a point failed verification,
+ * 4 when a CSV row could not be written, 128+N when stopped by signal N. */
+int pimc_run_study(const struct pimc_options *options, const struct pimc_context *context, struct pimc_csv *csv,
+                   const atomic_bool *stop, const volatile sig_atomic_t *stop_signal,
+                   const struct pimc_cluster *cluster);
 
 #endif

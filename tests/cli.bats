@@ -71,6 +71,8 @@ abc|'abc' is not a count
 --frobnicate|'--frobnicate'
 -z|'-z'
 --threads|'--threads' needs a value
+--json=1|option '--json' takes no value
+--quiet=yes|option '--quiet' takes no value
 CASES
 }
 
