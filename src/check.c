@@ -1227,7 +1227,8 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
     }
     const struct config *c = &ref.config;
     const bool talk = !options->quiet && !options->json;
-    const enum pimc_kernel kernel = options->kernel_given ? options->kernel : pimc_kernel_resolve(PIMC_KERNEL_AUTO);
+    const enum pimc_kernel kernel = options->kernel_given ? options->kernel
+                                                         : pimc_kernel_resolve_for(options->rng, PIMC_KERNEL_AUTO);
     const bool oversubscribed = pimc_oversubscribed(context, c->threads);
     /* The 1-thread legs: efficiency needs the serial one, speed_vs_scalar both. */
     const bool serial = options->serial && !oversubscribed;
@@ -1252,7 +1253,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
     *sca = (struct leg){.kernel = PIMC_KERNEL_SCALAR, .threads = 1,
                         .throws = c->throws < SCALAR_LEG_THROWS ? c->throws : SCALAR_LEG_THROWS};
     struct leg *order[3] = {par, serial ? ser : NULL, scalar ? sca : NULL};
-    const struct pimc_run_plan base = {.seed = c->seed, .stop = stop};
+    const struct pimc_run_plan base = {.rng = options->rng, .seed = c->seed, .stop = stop};
     bool going = true;
     for (int i = 0; i < 3 && going; i++)
         if (order[i] != NULL)
@@ -1296,6 +1297,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
         .repeats = options->repeats,
         .threads_source = options->threads_given ? options->threads_source : "baseline",
         .mode = "check",
+        .rng = pimc_rng_name(options->rng),
         .run = options->repeats > 1 ? "median" : "0",
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);

@@ -23,8 +23,11 @@ static const char usage_text[] =
     "  -t, --threads N     threads for the parallel run (default: OMP_NUM_THREADS, else\n"
     "                      SLURM_CPUS_PER_TASK, else the CPUs this process may run on)\n"
     "  -s, --seed S        stream seed, 0 to 2^64-1, decimal or 0x hex (default 1)\n"
-    "      --kernel K      auto, avx512, avx2 or scalar (default auto: the fastest this\n"
-    "                      CPU runs); the hits never depend on it\n"
+    "      --rng G         the stream's generator: philox (Philox4x32-10, the default)\n"
+    "                      or ars (ARS-5, AES rounds: about twice as fast where the CPU\n"
+    "                      has VAES); the two are different streams, with other hits\n"
+    "      --kernel K      auto, avx512, avx2, aesni (ARS only) or scalar (default auto:\n"
+    "                      the fastest this CPU runs); the hits never depend on it\n"
     "      --no-serial     skip the 1-thread reference run (no speedup then)\n"
     "      --repeat R      time each run R times, report median, min and max (default 1;\n"
     "                      3 in a study); up to 100\n"
@@ -53,8 +56,11 @@ static const char usage_text[] =
     "\n"
     "Reproducing a result: throw i uses Philox4x32-10 block i/2 with counter\n"
     "(block mod 2^32, block / 2^32, 0, 0) and key (seed mod 2^32, seed / 2^32); words 0,1\n"
-    "(even i) or 2,3 (odd i) are x and y; a hit is x^2 + y^2 < 2^64. The hits depend on\n"
-    "seed and THROWS only: not on threads, schedule or kernel.\n"
+    "(even i) or 2,3 (odd i) are x and y; a hit is x^2 + y^2 < 2^64. With --rng ars the\n"
+    "block is Random123's ars4x32_R(5, counter, key) with counter (block mod 2^32,\n"
+    "block / 2^32, 0, 0) and key (seed mod 2^32, seed / 2^32, 0, 0), the same words and\n"
+    "test. The hits depend on generator, seed and THROWS only: not on threads, schedule\n"
+    "or kernel.\n"
     "\n"
     "Reporting: quote the median of several runs (--repeat), with the kernel, compiler\n"
     "and OMP_PROC_BIND/OMP_PLACES shown; more threads than CPUs (oversubscribed) and\n"
@@ -274,7 +280,7 @@ static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long f
     return PIMC_CLI_RUN;
 }
 
-/* PIMC_HIDE_KERNELS=avx512,avx2 makes this CPU look older, so that one machine
+/* PIMC_HIDE_KERNELS=avx512,avx2,aesni makes this CPU look older, so that one machine
  * can test the path every other node of a mixed cluster would take. */
 static enum pimc_cli_outcome hide_kernels(char *error, size_t size)
 {
@@ -288,8 +294,9 @@ static enum pimc_cli_outcome hide_kernels(char *error, size_t size)
         enum pimc_kernel kernel;
         snprintf(name, sizeof name, "%.*s", (int)length, p);
         if (!pimc_kernel_from_name(name, &kernel) || kernel == PIMC_KERNEL_AUTO || kernel == PIMC_KERNEL_SCALAR)
-            return fail(error, size, "PIMC_HIDE_KERNELS='%s' names '%s'; list avx512 and/or avx2, comma-separated",
-                        list, name);
+            return fail(error, size,
+                        "PIMC_HIDE_KERNELS='%s' names '%s'; list avx512, avx2 and/or aesni, comma-separated", list,
+                        name);
         mask |= 1u << kernel;
         p += length + (p[length] == ',');
     }
@@ -398,11 +405,16 @@ static void print_version(void)
 #endif
     printf("OpenMP: %s %s\n", pimc_openmp_runtime(), pimc_openmp_version());
     printf("MPI: %s\n", PIMC_HAVE_MPI ? pimc_cluster_library() : "none (built without; -Dmpi=enabled adds it)");
-    printf("kernels:");
-    for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++)
-        if (pimc_kernel_available((enum pimc_kernel)k))
-            printf(" %s", pimc_kernel_name((enum pimc_kernel)k));
-    printf(" (auto: %s)\n", pimc_kernel_name(pimc_kernel_resolve(PIMC_KERNEL_AUTO)));
+    /* One line per generator, "kernels" first: scripts read the default's paths from it. */
+    for (int r = 0; r < PIMC_RNG_COUNT; r++) {
+        const enum pimc_rng rng = (enum pimc_rng)r;
+        printf(r == 0 ? "kernels:" : "kernels (--rng %s):", pimc_rng_option(rng));
+        for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++)
+            if (pimc_kernel_available_for(rng, (enum pimc_kernel)k))
+                printf(" %s", pimc_kernel_name((enum pimc_kernel)k));
+        printf(" (auto: %s; %s)\n", pimc_kernel_name(pimc_kernel_resolve_for(rng, PIMC_KERNEL_AUTO)),
+               pimc_rng_name(rng));
+    }
 }
 
 static enum pimc_cli_outcome bad_count(char *error, size_t size, const char *what, const char *text, uint64_t max)
@@ -422,12 +434,13 @@ static enum pimc_cli_outcome bad_count(char *error, size_t size, const char *wha
 enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_options *options, char *error,
                                          size_t size)
 {
-    enum { OPT_KERNEL = 256, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
+    enum { OPT_KERNEL = 256, OPT_RNG, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
            OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE };
     static const struct option long_options[] = {
         {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
         {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"rng", required_argument, NULL, OPT_RNG},
         {"no-serial", no_argument, NULL, OPT_NO_SERIAL},
         {"repeat", required_argument, NULL, OPT_REPEAT},
         {"csv", required_argument, NULL, OPT_CSV},
@@ -480,7 +493,12 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         case OPT_KERNEL:
             options->kernel_given = true;
             if (!pimc_kernel_from_name(optarg, &options->kernel))
-                return fail(error, size, "--kernel '%s' is not a kernel; use auto, avx512, avx2 or scalar", optarg);
+                return fail(error, size, "--kernel '%s' is not a kernel; use auto, avx512, avx2, aesni or scalar",
+                            optarg);
+            break;
+        case OPT_RNG:
+            if (!pimc_rng_from_name(optarg, &options->rng))
+                return fail(error, size, "--rng '%s' is not a generator; use philox or ars", optarg);
             break;
         case OPT_NO_SERIAL:
             options->serial = false;
@@ -560,6 +578,9 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
             return bad_count(error, size, "throws", argv[optind], PIMC_MAX_THROWS);
         options->throws_given = true;
     }
+    if (options->kernel == PIMC_KERNEL_AESNI && options->rng != PIMC_RNG_ARS)
+        return fail(error, size, "--kernel aesni is a path of the ARS generator only; add --rng ars, or use "
+                                 "--kernel auto, avx512, avx2 or scalar");
     const bool study = options->sweep_count > 0 || options->size_count > 0;
     if (options->sweep_count > 0 && options->size_count > 0)
         return fail(error, size, "--sweep and --sizes are separate studies; run one at a time");

@@ -21,6 +21,7 @@ struct pimc_options {
     int threads;
     const char *threads_source; /* option, OMP_NUM_THREADS, SLURM_CPUS_PER_TASK or affinity */
     enum pimc_kernel kernel;    /* as asked: may be AUTO */
+    enum pimc_rng rng;          /* the stream's generator (default Philox) */
     bool serial;                /* also time a 1-thread run of the same throws */
     int repeats;          /* default 1, or 3 in a study */
     const char *csv_path; /* NULL: no CSV */

@@ -76,10 +76,11 @@ static int parse(const struct pimc_cluster *cluster, int argc, char **argv, stru
 static int refuse_what_cannot_run(const struct pimc_cluster *cluster, const struct pimc_options *options)
 {
     int status = PIMC_EXIT_OK;
-    if (!pimc_kernel_available(options->kernel)) { /* per rank: nodes may differ */
+    if (!pimc_kernel_available_for(options->rng, options->kernel)) { /* per rank: nodes may differ */
         fprintf(stderr, "pimc-omp: --kernel %s is not available on this CPU or build; use --kernel auto "
                         "(here: %s)\n",
-                pimc_kernel_name(options->kernel), pimc_kernel_name(pimc_kernel_resolve(PIMC_KERNEL_AUTO)));
+                pimc_kernel_name(options->kernel),
+                pimc_kernel_name(pimc_kernel_resolve_for(options->rng, PIMC_KERNEL_AUTO)));
         status = PIMC_EXIT_USAGE;
     }
     if (options->check_path != NULL && cluster->ranks > 1) {

@@ -142,8 +142,8 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
     const struct pimc_outcome *o = rec->outcome;
     const struct pimc_figures *f = &rec->figures;
     const struct pimc_context *c = rec->context;
-    fprintf(out, "pimc-omp %s  Monte Carlo pi, Philox4x32-10 stream, seed %llu\n", c->version,
-            (unsigned long long)rec->seed);
+    fprintf(out, "pimc-omp %s  Monte Carlo pi, %s stream, seed %llu\n", c->version,
+            rec->rng != NULL ? rec->rng : PIMC_RNG_DEFAULT_NAME, (unsigned long long)rec->seed);
     const int workers = o->threads * o->ranks;
     const char *oversubscribed = pimc_oversubscribed(c, o->threads) ? " OVERSUBSCRIBED" : "";
     if (o->ranks > 1)

@@ -125,7 +125,7 @@ static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *l
         return true; /* rank 0's leg */
     pimc_cluster_share(cluster, plan->throws, &first, &share);
     if (plan->warm_up) {
-        struct pimc_throw_job warm = {.kernel = plan->kernel, .seed = plan->seed, .threads = threads,
+        struct pimc_throw_job warm = {.rng = plan->rng, .kernel = plan->kernel, .seed = plan->seed, .threads = threads,
                                       .first_throw = first, .throws = share < WARM_UP_THROWS ? share : WARM_UP_THROWS,
                                       .stop = plan->stop};
         stopped = pimc_cluster_sum(cluster, pimc_throw_parallel(&warm).throws) <
@@ -134,6 +134,7 @@ static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *l
     for (int r = 0; r < plan->repeats && r < PIMC_MAX_RUNS && !stopped; r++) {
         struct progress progress;
         struct pimc_throw_job job = {
+            .rng = plan->rng,
             .kernel = plan->kernel,
             .seed = plan->seed,
             .first_throw = first,

@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 struct pimc_run_plan {
-    enum pimc_kernel kernel; /* resolved: not AUTO */
+    enum pimc_rng rng;       /* the stream's generator */
+    enum pimc_kernel kernel; /* resolved for rng: not AUTO */
     uint64_t seed;
     uint64_t throws;
     int threads;

@@ -30,7 +30,8 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
                     const volatile sig_atomic_t *stop_signal)
 {
     struct pimc_run_plan plan = {
-        .kernel = pimc_kernel_resolve(options->kernel),
+        .rng = options->rng,
+        .kernel = pimc_kernel_resolve_for(options->rng, options->kernel),
         .seed = options->seed,
         .throws = options->throws,
         .threads = options->threads,
@@ -57,6 +58,7 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
             .repeats = options->repeats,
             .threads_source = options->threads_source,
             .mode = "single",
+            .rng = pimc_rng_name(plan.rng),
             .run = options->repeats > 1 ? "median" : "0",
             .nodes = outcome.ranks > 1 ? context->nodes : 1,
         };

@@ -57,6 +57,7 @@ static struct pimc_record record_of(struct study *s, const struct pimc_outcome *
         .threads_source = s->options->threads_source,
         .mode = s->mode,
         .run = run,
+        .rng = pimc_rng_name(s->plan.rng),
         .nodes = outcome->ranks > 1 ? s->context->nodes : 1,
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
@@ -163,7 +164,8 @@ static struct study_result study(const struct pimc_options *options, const struc
     s->scaling = options->weak ? PIMC_WEAK : PIMC_STRONG;
     s->result.verified = true;
     s->plan = (struct pimc_run_plan){
-        .kernel = pimc_kernel_resolve(options->kernel),
+        .rng = options->rng,
+        .kernel = pimc_kernel_resolve_for(options->rng, options->kernel),
         .seed = options->seed,
         .repeats = options->repeats,
         .warm_up = true,
