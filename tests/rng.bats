@@ -65,7 +65,7 @@ assert rows[2:] and all(r["rng"] == "ars4x32-5" for r in rows[2:]), rows
 PY
     [ "$("$PIMC" --rng ars --json 1e5 | json_field rng)" = ars4x32-5 ]
     [ "$("$PIMC" --json 1e5 | json_field rng)" = philox4x32-10 ]
-    run -0 "$PIMC" --rng ars 1e5
+    run --separate-stderr -0 "$PIMC" --rng ars 1e5
     [[ ${lines[0]} == *"ars4x32-5 stream"* ]]
 }
 
