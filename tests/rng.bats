@@ -95,3 +95,26 @@ PY
     [[ $output == *"kernels: scalar"*"philox4x32-10)"* ]]
     [[ $output == *"kernels (--rng ars): scalar"*"ars4x32-5)"* ]]
 }
+
+@test "--rng ars across MPI ranks: 1x1, 2x1 and 3x2 ranks x threads give one process's hits" {
+    "$PIMC" --version | grep -q '^MPI: none' && skip "this pimc-omp was built without MPI"
+    command -v mpirun >/dev/null || skip "mpirun not installed"
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # CI runs as root
+    unset OMP_NUM_THREADS
+    want=$("$PIMC" --rng ars -t 1 --no-serial --seed 77 --json 20000017 | json_field hits)
+    for layout in 1x1 2x1 3x2; do
+        ranks=${layout%x*} threads=${layout#*x}
+        out=$(timeout 120 mpirun --oversubscribe --bind-to none -np "$ranks" "$PIMC" --rng ars -t "$threads" \
+            --seed 77 --json 20000017 2>/dev/null)
+        [ "$(json_field hits <<< "$out")" = "$want" ] || { echo "$layout: $out"; false; }
+        [ "$(json_field rng <<< "$out")" = ars4x32-5 ]
+    done
+}
+
+@test "--rng ars under valgrind (no VAES there: the aesni or scalar path) agrees with the native run" {
+    command -v valgrind >/dev/null || skip "valgrind not installed"
+    want=$("$PIMC" --rng ars -t 2 --json 100001 | json_field hits)
+    out=$(valgrind -q --error-exitcode=99 "$PIMC" --rng ars -t 2 --json 100001 2>"$TMP/vg")
+    [ "$(json_field hits <<< "$out")" = "$want" ] || { cat "$TMP/vg"; false; }
+    [[ $(json_field kernel <<< "$out") == @(aesni|scalar) ]]
+}
