@@ -187,3 +187,135 @@ double pimc_cluster_time(const struct pimc_cluster *c) { return (void)c, pimc_no
 const char *pimc_cluster_library(void) { return ""; }
 
 #endif
+
+/* ==== Checkpointed runs (resume.c): progress to rank 0, start state from it ====
+ * Self-contained: nothing above depends on this section. Messages carry a
+ * rank's cumulative (chunks done, hits), so any one may be dropped but the last;
+ * MPI keeps messages from one rank in order, so its final one comes last. */
+
+#include <stdlib.h>
+
+enum { PROGRESS_TAG = 0x7131, FINAL_TAG = 0x7132 };
+
+struct pimc_progress_link {
+    const struct pimc_cluster *cluster;
+#if PIMC_HAVE_MPI
+    MPI_Request send, receive;
+    bool sending, receiving;
+    uint64_t send_buffer[2], receive_buffer[2];
+    int finished; /* ranks whose final count rank 0 has */
+#endif
+};
+
+struct pimc_progress_link *pimc_progress_open(const struct pimc_cluster *cluster)
+{
+    struct pimc_progress_link *link = calloc(1, sizeof *link);
+    if (link != NULL)
+        link->cluster = cluster;
+    return link;
+}
+
+#if PIMC_HAVE_MPI
+
+static bool progress_over_mpi(const struct pimc_progress_link *link)
+{
+    return link->cluster->mpi && link->cluster->ranks > 1;
+}
+
+void pimc_progress_offer(struct pimc_progress_link *link, uint64_t chunks, uint64_t hits)
+{
+    if (!progress_over_mpi(link) || link->cluster->rank == 0)
+        return;
+    if (link->sending) {
+        int done = 0;
+        MPI_Test(&link->send, &done, MPI_STATUS_IGNORE);
+        if (!done)
+            return; /* the next offer carries this one's news too */
+        link->sending = false;
+    }
+    link->send_buffer[0] = chunks;
+    link->send_buffer[1] = hits;
+    MPI_Isend(link->send_buffer, 2, MPI_UINT64_T, 0, PROGRESS_TAG, MPI_COMM_WORLD, &link->send);
+    link->sending = true;
+}
+
+void pimc_progress_finish(struct pimc_progress_link *link, uint64_t chunks, uint64_t hits)
+{
+    if (!progress_over_mpi(link) || link->cluster->rank == 0)
+        return;
+    if (link->sending)
+        MPI_Wait(&link->send, MPI_STATUS_IGNORE);
+    link->sending = false;
+    uint64_t final[2] = {chunks, hits};
+    MPI_Send(final, 2, MPI_UINT64_T, 0, FINAL_TAG, MPI_COMM_WORLD);
+}
+
+void pimc_progress_collect(struct pimc_progress_link *link, bool until_all_finished, pimc_progress_fn *fn,
+                           void *arg)
+{
+    if (!progress_over_mpi(link) || link->cluster->rank != 0)
+        return;
+    while (link->finished < link->cluster->ranks - 1) {
+        if (!link->receiving) {
+            MPI_Irecv(link->receive_buffer, 2, MPI_UINT64_T, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD,
+                      &link->receive);
+            link->receiving = true;
+        }
+        MPI_Status status;
+        int arrived = 0;
+        if (until_all_finished)
+            MPI_Wait(&link->receive, &status), arrived = 1;
+        else
+            MPI_Test(&link->receive, &arrived, &status);
+        if (!arrived)
+            return;
+        link->receiving = false;
+        link->finished += status.MPI_TAG == FINAL_TAG;
+        fn(arg, status.MPI_SOURCE, link->receive_buffer[0], link->receive_buffer[1]);
+    }
+}
+
+void pimc_progress_close(struct pimc_progress_link *link)
+{
+    if (link == NULL)
+        return;
+    /* A receive still posted (rank 0 stopped collecting early) must not outlive its buffer. */
+    if (link->receiving) {
+        MPI_Cancel(&link->receive);
+        MPI_Wait(&link->receive, MPI_STATUS_IGNORE);
+    }
+    if (link->sending)
+        MPI_Wait(&link->send, MPI_STATUS_IGNORE);
+    free(link);
+}
+
+void pimc_cluster_broadcast(const struct pimc_cluster *cluster, uint64_t *values, size_t count)
+{
+    const size_t piece = (size_t)1 << 20; /* MPI counts are ints */
+    for (size_t done = 0; cluster->mpi && done < count; done += piece)
+        MPI_Bcast(values + done, (int)(count - done < piece ? count - done : piece), MPI_UINT64_T, 0,
+                  MPI_COMM_WORLD);
+}
+
+#else /* no MPI: one process, nothing to tell anyone */
+
+void pimc_progress_offer(struct pimc_progress_link *link, uint64_t chunks, uint64_t hits)
+{
+    (void)link, (void)chunks, (void)hits;
+}
+void pimc_progress_finish(struct pimc_progress_link *link, uint64_t chunks, uint64_t hits)
+{
+    (void)link, (void)chunks, (void)hits;
+}
+void pimc_progress_collect(struct pimc_progress_link *link, bool until_all_finished, pimc_progress_fn *fn,
+                           void *arg)
+{
+    (void)link, (void)until_all_finished, (void)fn, (void)arg;
+}
+void pimc_progress_close(struct pimc_progress_link *link) { free(link); }
+void pimc_cluster_broadcast(const struct pimc_cluster *cluster, uint64_t *values, size_t count)
+{
+    (void)cluster, (void)values, (void)count;
+}
+
+#endif

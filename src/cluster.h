@@ -46,4 +46,34 @@ int pimc_cluster_launched_copies(void);
 /* "Open MPI 4.1.4" or similar; "" without MPI. */
 const char *pimc_cluster_library(void);
 
+/* ==== Checkpointed runs (resume.c) ==========================================
+ * Rank 0 learns how far the other ranks got without any rank waiting for
+ * another: each rank offers its cumulative progress between chunks with a
+ * non-blocking send (dropped while the previous one is still in flight: a later
+ * message replaces it anyway), and rank 0 takes what has arrived between its
+ * own chunks. Only the main thread calls these (MPI_THREAD_FUNNELED). */
+
+struct pimc_progress_link;
+
+typedef void pimc_progress_fn(void *arg, int rank, uint64_t chunks, uint64_t hits);
+
+/* NULL when out of memory. */
+struct pimc_progress_link *pimc_progress_open(const struct pimc_cluster *cluster);
+
+/* Ranks other than 0: this rank's chunks done and their hits so far. Never blocks. */
+void pimc_progress_offer(struct pimc_progress_link *link, uint64_t chunks, uint64_t hits);
+
+/* Ranks other than 0, at the end: the final count, delivered (waits for rank 0). */
+void pimc_progress_finish(struct pimc_progress_link *link, uint64_t chunks, uint64_t hits);
+
+/* Rank 0: hands each message that has arrived to fn; with `until_all_finished`,
+ * waits until every other rank's final count has come. */
+void pimc_progress_collect(struct pimc_progress_link *link, bool until_all_finished, pimc_progress_fn *fn,
+                           void *arg);
+
+void pimc_progress_close(struct pimc_progress_link *link);
+
+/* Rank 0's values, on every rank. */
+void pimc_cluster_broadcast(const struct pimc_cluster *cluster, uint64_t *values, size_t count);
+
 #endif
