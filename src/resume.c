@@ -428,8 +428,9 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
         const struct pimc_range chunk = pimc_work_chunk(&work, first + chunks);
         /* No stop in the job: the chunk under way is short and is finished,
          * so that a stop loses nothing. */
-        const struct pimc_throw_job job = {.rng = plan->rng, .kernel = plan->kernel, .seed = base.seed, .first_throw = chunk.first,
-                                           .throws = chunk.end - chunk.first, .threads = threads};
+        const struct pimc_throw_job job = {.rng = plan->rng, .kernel = plan->kernel, .seed = base.seed,
+                                           .first_throw = chunk.first, .throws = chunk.end - chunk.first,
+                                           .threads = threads};
         hits += pimc_throw_parallel(&job).hits;
         if (leader) {
             record_progress(&saver, 0, chunks + 1, hits);

@@ -502,11 +502,13 @@ static void *stop_later(void *arg)
 
 /* One segment: load PATH (or start), run with the kernel and threads, stop
  * after `stop_after` seconds (0: never). */
+static enum pimc_rng rng; /* of the segments run */
+
 static int segment(const char *path, uint64_t seed, uint64_t throws, enum pimc_kernel kernel, int threads,
                    double stop_after, struct pimc_resume_result *result, char *error, size_t error_size)
 {
     struct pimc_checkpoint current, start;
-    pimc_checkpoint_init(&current, seed, throws, "philox4x32-10", error, error_size);
+    pimc_checkpoint_init(&current, seed, throws, pimc_rng_name(rng), error, error_size);
     int status = pimc_resume_load(path, &current, &start, error, error_size);
     pimc_checkpoint_free(&current);
     if (status != 0)
@@ -516,8 +518,8 @@ static int segment(const char *path, uint64_t seed, uint64_t throws, enum pimc_k
     pthread_t thread;
     if (stop_after > 0)
         pthread_create(&thread, NULL, stop_later, &stopper);
-    struct pimc_resume_plan plan = {.kernel = pimc_kernel_resolve(kernel), .threads = threads, .path = path,
-                                    .interval_s = 0.05, .stop = &stopper.stop};
+    struct pimc_resume_plan plan = {.rng = rng, .kernel = pimc_kernel_resolve_for(rng, kernel), .threads = threads,
+                                    .path = path, .interval_s = 0.05, .stop = &stopper.stop};
     status = pimc_resume_run(&plan, &start, result, error, error_size);
     if (stop_after > 0)
         pthread_join(thread, NULL);
@@ -589,6 +591,31 @@ static void resumed_runs(void)
     tap_ok(status == 4 && r.throws_now == 0, "an unwritable checkpoint: exit 4 before any throw: %s", error);
 }
 
+/* The other generator: its own stream, resumed just as exactly, and never
+ * mixed with Philox's. */
+static void resumed_ars(void)
+{
+    char error[512];
+    const uint64_t seed = 3, throws = UINT64_C(2000000000);
+    const struct pimc_throw_job whole = {.rng = PIMC_RNG_ARS, .kernel = pimc_kernel_resolve_for(PIMC_RNG_ARS,
+                                         PIMC_KERNEL_AUTO), .seed = seed, .throws = throws, .threads = 2};
+    const uint64_t uninterrupted = pimc_throw_parallel(&whole).hits;
+    const char *path = path_in_dir("ars.json");
+    struct pimc_resume_result r;
+    rng = PIMC_RNG_ARS;
+    int first = segment(path, seed, throws, PIMC_KERNEL_AUTO, 2, 0.1, &r, error, sizeof error);
+    const bool stopped = r.outcome.partial;
+    int second = segment(path, seed, throws, PIMC_KERNEL_SCALAR, 1, 0, &r, error, sizeof error);
+    tap_ok(first == 0 && second == 0 && stopped && !r.outcome.partial && r.outcome.hits == uninterrupted &&
+               r.segments == 2,
+           "ARS: stopped on the fastest path, resumed on the scalar one: %llu hits, uninterrupted %llu",
+           (unsigned long long)r.outcome.hits, (unsigned long long)uninterrupted);
+    rng = PIMC_RNG_PHILOX;
+    tap_ok(segment(path, seed, throws, PIMC_KERNEL_AUTO, 2, 0, &r, error, sizeof error) == 2 &&
+               strstr(error, "generator ars4x32-5 there, philox4x32-10 here") != NULL,
+           "an ARS checkpoint is refused for a Philox run: %s", error);
+}
+
 /* The saver writes while the kernel throws: every file read mid-run is whole,
  * and they show the run advancing. */
 struct watched {
@@ -648,6 +675,7 @@ int main(void)
     write_failures();
     grid();
     resumed_runs();
+    resumed_ars();
     saves_while_running();
     char command[300];
     snprintf(command, sizeof command, "rm -rf '%s'", dir);
