@@ -426,12 +426,16 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
         if (plan->stop != NULL && atomic_load_explicit(plan->stop, memory_order_relaxed))
             break;
         const struct pimc_range chunk = pimc_work_chunk(&work, first + chunks);
-        /* No stop in the job: the chunk under way is short and is finished,
-         * so that a stop loses nothing. */
+        /* A stop reaches into the chunk: most paths throw one in well under a
+         * second, but ARS's portable one takes seconds. A stopped chunk's
+         * blocks are scattered over the threads, so it is not recorded. */
         const struct pimc_throw_job job = {.rng = plan->rng, .kernel = plan->kernel, .seed = base.seed,
                                            .first_throw = chunk.first, .throws = chunk.end - chunk.first,
-                                           .threads = threads};
-        hits += pimc_throw_parallel(&job).hits;
+                                           .threads = threads, .stop = plan->stop};
+        const struct pimc_tally tally = pimc_throw_parallel(&job);
+        if (tally.throws < job.throws)
+            break;
+        hits += tally.hits;
         if (leader) {
             record_progress(&saver, 0, chunks + 1, hits);
             if (link != NULL)

@@ -12,10 +12,10 @@
  * non-blocking messages between chunks, and its saver thread writes what is
  * known every interval: the kernel never waits for the disk.
  *
- * A stop request (SIGTERM at a time limit) ends the run after the chunk under
- * way, which is short (PIMC_CHUNK_MAX_THROWS), and the final checkpoint holds
- * every chunk finished. After a SIGKILL, at most one interval of chunks and the
- * chunks under way are thrown again.
+ * A stop request (SIGTERM at a time limit) ends the run within a kernel block;
+ * the final checkpoint holds every chunk finished, and only the chunk under way
+ * on each rank is thrown again. After a SIGKILL, at most one interval of chunks
+ * and the chunks under way are thrown again.
  */
 #ifndef PIMC_RESUME_H
 #define PIMC_RESUME_H
@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A chunk of the largest size takes about 0.25 s on one core of the scalar
- * path (~0.27 Gthrows/s measured), 25 ms on two cores of AVX-512. */
+/* A chunk of the largest size takes about 0.25 s on one core of Philox's
+ * scalar path (~0.27 Gthrows/s measured), 25 ms on two cores of AVX-512. */
 #define PIMC_CHUNK_MAX_THROWS (UINT64_C(1) << 26)
 
 /* Throws per grid cell for a run of this many throws: depends on nothing else. */
