@@ -26,8 +26,9 @@ static const char usage_text[] =
     "      --rng G         the stream's generator: philox (Philox4x32-10, the default)\n"
     "                      or ars (ARS-5, AES rounds: about twice as fast where the CPU\n"
     "                      has VAES); the two are different streams, with other hits\n"
-    "      --kernel K      auto, avx512, avx2, aesni (ARS only) or scalar (default auto:\n"
-    "                      the fastest this CPU runs); the hits never depend on it\n"
+    "      --kernel K      auto, avx512, avx2, aesni or neon (ARS only: AES-NI, Armv8\n"
+    "                      AES), or scalar (default auto: the fastest this CPU runs);\n"
+    "                      the hits never depend on it\n"
     "      --no-serial     skip the 1-thread reference run (no speedup then)\n"
     "      --repeat R      time each run R times, report median, min and max (default 1;\n"
     "                      3 in a study); up to 100\n"
@@ -280,7 +281,7 @@ static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long f
     return PIMC_CLI_RUN;
 }
 
-/* PIMC_HIDE_KERNELS=avx512,avx2,aesni makes this CPU look older, so that one machine
+/* PIMC_HIDE_KERNELS=avx512,avx2,aesni,neon makes this CPU look older, so that one machine
  * can test the path every other node of a mixed cluster would take. */
 static enum pimc_cli_outcome hide_kernels(char *error, size_t size)
 {
@@ -295,7 +296,8 @@ static enum pimc_cli_outcome hide_kernels(char *error, size_t size)
         snprintf(name, sizeof name, "%.*s", (int)length, p);
         if (!pimc_kernel_from_name(name, &kernel) || kernel == PIMC_KERNEL_AUTO || kernel == PIMC_KERNEL_SCALAR)
             return fail(error, size,
-                        "PIMC_HIDE_KERNELS='%s' names '%s'; list avx512, avx2 and/or aesni, comma-separated", list,
+                        "PIMC_HIDE_KERNELS='%s' names '%s'; list avx512, avx2, aesni and/or neon, comma-separated",
+                        list,
                         name);
         mask |= 1u << kernel;
         p += length + (p[length] == ',');
@@ -493,7 +495,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         case OPT_KERNEL:
             options->kernel_given = true;
             if (!pimc_kernel_from_name(optarg, &options->kernel))
-                return fail(error, size, "--kernel '%s' is not a kernel; use auto, avx512, avx2, aesni or scalar",
+                return fail(error, size, "--kernel '%s' is not a kernel; use auto, avx512, avx2, aesni, neon or scalar",
                             optarg);
             break;
         case OPT_RNG:
@@ -578,9 +580,10 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
             return bad_count(error, size, "throws", argv[optind], PIMC_MAX_THROWS);
         options->throws_given = true;
     }
-    if (options->kernel == PIMC_KERNEL_AESNI && options->rng != PIMC_RNG_ARS)
-        return fail(error, size, "--kernel aesni is a path of the ARS generator only; add --rng ars, or use "
-                                 "--kernel auto, avx512, avx2 or scalar");
+    if ((options->kernel == PIMC_KERNEL_AESNI || options->kernel == PIMC_KERNEL_NEON) &&
+        options->rng != PIMC_RNG_ARS)
+        return fail(error, size, "--kernel %s is a path of the ARS generator only; add --rng ars, or use "
+                                 "--kernel auto, avx512, avx2 or scalar", pimc_kernel_name(options->kernel));
     const bool study = options->sweep_count > 0 || options->size_count > 0;
     if (options->sweep_count > 0 && options->size_count > 0)
         return fail(error, size, "--sweep and --sizes are separate studies; run one at a time");

@@ -14,7 +14,7 @@
  * the lower ones. The same instruction squares x and y exactly for the hit test.
  *
  * ARS: one block per 128-bit lane, which is what (v)aesenc works on, so a zmm
- * holds 4 blocks, a ymm 2, an xmm 1. The round keys depend on the seed only and
+ * holds 4 blocks, a ymm 2, an xmm (or an Arm NEON register) 1. The round keys depend on the seed only and
  * are the same in every lane. After the last round each 64-bit lane is one
  * throw, x in its low half and y in its high half: vpmuludq squares x, a shift
  * brings y down to be squared.
@@ -42,10 +42,23 @@
 #define PIMC_X86 0
 #endif
 
+/* Armv8's AES instructions are optional (FEAT_AES); Linux says whether this
+ * CPU has them in the auxiliary vector. gcc's target("+crypto") lets one leaf
+ * use them in a baseline build. */
+#if defined(__aarch64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define PIMC_ARM_AES 1
+#include <arm_neon.h>
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#else
+#define PIMC_ARM_AES 0
+#endif
+
 static const char *const kernel_names[PIMC_KERNEL_COUNT] = {
     [PIMC_KERNEL_AUTO] = "auto",
     [PIMC_KERNEL_SCALAR] = "scalar",
     [PIMC_KERNEL_AESNI] = "aesni",
+    [PIMC_KERNEL_NEON] = "neon",
     [PIMC_KERNEL_AVX2] = "avx2",
     [PIMC_KERNEL_AVX512] = "avx512",
 };
@@ -418,6 +431,53 @@ static bool cpu_has(enum pimc_rng rng, enum pimc_kernel kernel)
 
 #endif /* PIMC_X86 */
 
+#if PIMC_ARM_AES
+
+/* ---- ARS, Armv8 AES: 1 block per NEON register, 8 in flight ---------------- */
+
+/* Arm splits the round differently from x86: AESE(v, k) is ShiftRows and
+ * SubBytes of v ^ k, AESMC is MixColumns. So x86's aesenc(v, k) ^ ... chain
+ *   v ^ k0, aesenc(., k1) .. aesenc(., k4), aesenclast(., k5)
+ * is AESMC(AESE(ctr, k0)), then AESMC(AESE(., k_r)) for r = 1..3, AESE(., k4),
+ * and a final XOR with k5: each round key is XORed in at the start of the next
+ * AESE instead of at the end of the round before. */
+#ifndef ARSNEON_GROUPS
+#define ARSNEON_GROUPS 8
+#endif
+
+__attribute__((target("+crypto"))) static uint64_t ars_block_hits_neon(uint64_t seed, uint64_t first_block,
+                                                                    uint64_t blocks)
+{
+    uint8x16_t key[ARS_ROUNDS + 1];
+    for (int r = 0; r <= ARS_ROUNDS; r++)
+        key[r] = vreinterpretq_u8_u64(vcombine_u64(vcreate_u64(ars_round_key_lo(seed, r)),
+                                                   vcreate_u64(ars_round_key_hi(r))));
+    uint64_t hits = 0, done = 0;
+    for (; blocks - done >= ARSNEON_GROUPS; done += ARSNEON_GROUPS) {
+        uint8x16_t v[ARSNEON_GROUPS];
+        for (int g = 0; g < ARSNEON_GROUPS; g++)
+            v[g] = vaesmcq_u8(vaeseq_u8(
+                vreinterpretq_u8_u64(vcombine_u64(vcreate_u64(first_block + done + (uint64_t)g), vcreate_u64(0))),
+                key[0]));
+        for (int r = 1; r < ARS_ROUNDS - 1; r++)
+            for (int g = 0; g < ARSNEON_GROUPS; g++)
+                v[g] = vaesmcq_u8(vaeseq_u8(v[g], key[r]));
+        for (int g = 0; g < ARSNEON_GROUPS; g++) {
+            uint64x2_t w = vreinterpretq_u64_u8(veorq_u8(vaeseq_u8(v[g], key[ARS_ROUNDS - 1]), key[ARS_ROUNDS]));
+            uint64_t even = vgetq_lane_u64(w, 0), odd = vgetq_lane_u64(w, 1);
+            hits += throw_hits((uint32_t)even, (uint32_t)(even >> 32)) + throw_hits((uint32_t)odd, (uint32_t)(odd >> 32));
+        }
+    }
+    return hits + ars_block_hits_scalar(seed, first_block + done, blocks - done);
+}
+
+static bool cpu_has_arm_aes(void)
+{
+    return (getauxval(AT_HWCAP) & HWCAP_AES) != 0;
+}
+
+#endif /* PIMC_ARM_AES */
+
 typedef uint64_t (*block_hits_fn)(uint64_t seed, uint64_t first_block, uint64_t blocks);
 
 /* One generator's paths, indexed by kernel; NULL where it has none (or this build lacks it). */
@@ -431,6 +491,9 @@ static const block_hits_fn paths[PIMC_RNG_COUNT][PIMC_KERNEL_COUNT] = {
 #if PIMC_X86
                       [PIMC_KERNEL_AESNI] = ars_block_hits_aesni, [PIMC_KERNEL_AVX2] = ars_block_hits_avx2,
                       [PIMC_KERNEL_AVX512] = ars_block_hits_avx512
+#endif
+#if PIMC_ARM_AES
+                      [PIMC_KERNEL_NEON] = ars_block_hits_neon
 #endif
     },
 };
@@ -492,8 +555,12 @@ bool pimc_kernel_available_for(enum pimc_rng rng, enum pimc_kernel kernel)
     case PIMC_KERNEL_SCALAR:
         return true;
     default:
+        if (paths[rng][kernel] == NULL)
+            return false;
 #if PIMC_X86
-        return paths[rng][kernel] != NULL && cpu_has(rng, kernel);
+        return cpu_has(rng, kernel);
+#elif PIMC_ARM_AES
+        return kernel == PIMC_KERNEL_NEON && cpu_has_arm_aes();
 #else
         return false;
 #endif
@@ -506,7 +573,8 @@ bool pimc_kernel_available(enum pimc_kernel kernel)
 }
 
 /* Fastest first, as measured by bench/speed on the CPUs we have. */
-static const enum pimc_kernel preference[] = {PIMC_KERNEL_AVX512, PIMC_KERNEL_AVX2, PIMC_KERNEL_AESNI};
+static const enum pimc_kernel preference[] = {PIMC_KERNEL_AVX512, PIMC_KERNEL_AVX2, PIMC_KERNEL_AESNI,
+                                              PIMC_KERNEL_NEON};
 
 enum pimc_kernel pimc_kernel_resolve_for(enum pimc_rng rng, enum pimc_kernel kernel)
 {

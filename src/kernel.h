@@ -43,18 +43,20 @@ bool pimc_rng_from_name(const char *text, enum pimc_rng *rng);
  * both generators:
  *   scalar  portable C (Philox's multiplies; ARS's AES round in plain C)
  *   aesni   ARS only: AES-NI, 1 block per xmm
+ *   neon    ARS only: Armv8 AES instructions (64-bit Arm), 1 block per NEON register
  *   avx2    Philox: AVX2, 4 blocks per ymm; ARS: VAES + AVX2, 2 blocks per ymm
  *   avx512  Philox: AVX-512F, 8 blocks per zmm; ARS: VAES + AVX-512F, 4 per zmm */
 enum pimc_kernel {
     PIMC_KERNEL_AUTO,
     PIMC_KERNEL_SCALAR,
     PIMC_KERNEL_AESNI,
+    PIMC_KERNEL_NEON,
     PIMC_KERNEL_AVX2,
     PIMC_KERNEL_AVX512,
 };
-#define PIMC_KERNEL_COUNT 5
+#define PIMC_KERNEL_COUNT 6
 
-/* "auto", "scalar", "aesni", "avx2", "avx512". */
+/* "auto", "scalar", "aesni", "neon", "avx2", "avx512". */
 const char *pimc_kernel_name(enum pimc_kernel kernel);
 
 /* False when name is none of the names above. */

@@ -83,6 +83,8 @@ PY
     [ "$stderr" = "pimc-omp: --rng 'mt19937' is not a generator; use philox or ars" ]
     run --separate-stderr -2 "$PIMC" --kernel aesni 1e5
     [[ $stderr == "pimc-omp: --kernel aesni is a path of the ARS generator only; add --rng ars"* ]]
+    run --separate-stderr -2 "$PIMC" --kernel neon 1e5
+    [[ $stderr == "pimc-omp: --kernel neon is a path of the ARS generator only; add --rng ars"* ]]
     run --separate-stderr -2 "$PIMC" --rng 1e5
     [[ $stderr == *"option '--rng' needs a value"* ]] || [[ $stderr == *"is not a generator"* ]]
 }

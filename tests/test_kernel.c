@@ -232,7 +232,7 @@ static void paths_match_reference(enum pimc_rng rng)
                                            UINT64_C(1) << 33, UINT64_C(3) << 40, UINT64_MAX / 2 - 5000};
     for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++) {
         enum pimc_kernel kernel = (enum pimc_kernel)k;
-        if (rng == PIMC_RNG_PHILOX && kernel == PIMC_KERNEL_AESNI)
+        if (rng == PIMC_RNG_PHILOX && (kernel == PIMC_KERNEL_AESNI || kernel == PIMC_KERNEL_NEON))
             continue; /* no such path */
         if (!pimc_kernel_available_for(rng, kernel)) {
             printf("ok %d - # SKIP %s %s: this CPU or build lacks it\n", ++tap_count, pimc_rng_name(rng),
@@ -364,17 +364,21 @@ static void kernel_names(void)
     tap_ok(hidden && pimc_kernel_resolve(PIMC_KERNEL_AUTO) == best,
            "hidden paths fall back to scalar, and come back (auto: %s)", pimc_kernel_name(best));
 
-    /* ARS has one more path; Philox never offers it. */
+    /* ARS has paths on 128-bit registers (aesni, neon); Philox never offers them. */
     enum pimc_kernel ars_best = pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO);
     pimc_kernel_hide(1u << PIMC_KERNEL_AVX512 | 1u << PIMC_KERNEL_AVX2);
     enum pimc_kernel ars_hidden = pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO);
-    pimc_kernel_hide(1u << PIMC_KERNEL_AVX512 | 1u << PIMC_KERNEL_AVX2 | 1u << PIMC_KERNEL_AESNI);
+    pimc_kernel_hide(1u << PIMC_KERNEL_AVX512 | 1u << PIMC_KERNEL_AVX2 | 1u << PIMC_KERNEL_AESNI |
+                     1u << PIMC_KERNEL_NEON);
     bool ars_scalar = pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO) == PIMC_KERNEL_SCALAR;
     pimc_kernel_hide(0);
-    tap_ok(!pimc_kernel_available_for(PIMC_RNG_PHILOX, PIMC_KERNEL_AESNI) && ars_scalar &&
-               (ars_hidden == PIMC_KERNEL_AESNI || ars_hidden == PIMC_KERNEL_SCALAR) &&
+    tap_ok(!pimc_kernel_available_for(PIMC_RNG_PHILOX, PIMC_KERNEL_AESNI) &&
+               !pimc_kernel_available_for(PIMC_RNG_PHILOX, PIMC_KERNEL_NEON) && ars_scalar &&
+               (ars_hidden == PIMC_KERNEL_AESNI || ars_hidden == PIMC_KERNEL_NEON ||
+                ars_hidden == PIMC_KERNEL_SCALAR) &&
                pimc_kernel_resolve_for(PIMC_RNG_ARS, PIMC_KERNEL_AUTO) == ars_best,
-           "ARS: auto %s, %s without the vector paths, scalar without AES-NI; Philox has no aesni path",
+           "ARS: auto %s, %s without the vector paths, scalar without AES instructions; Philox has no aesni or "
+           "neon path",
            pimc_kernel_name(ars_best), pimc_kernel_name(ars_hidden));
 
     bool rng_names = true;
