@@ -191,11 +191,19 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
 
 #define JSON_FLAGS (JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)
 
+/* A text that is not UTF-8 (a path or an environment value can be any bytes)
+ * as null: JSON cannot hold it as it is. */
+static json_t *json_text(const char *text)
+{
+    json_t *value = json_string(text);
+    return value != NULL ? value : json_null();
+}
+
 static json_t *json_of(const struct field *f)
 {
     switch (f->kind) {
     case FIELD_TEXT:
-        return json_string(f->text); /* NULL for text that is not UTF-8: then null */
+        return json_text(f->text);
     case FIELD_COUNT:
         return json_integer((json_int_t)f->count);
     case FIELD_REAL:
@@ -205,11 +213,22 @@ static json_t *json_of(const struct field *f)
     }
 }
 
-void pimc_print_json_string(FILE *out, const char *s)
+/* jansson holds integers as json_int_t, a signed 64-bit type: a seed above
+ * 2^63-1 (seeds go to 2^64-1) would come out negative. So the seed member is
+ * written as its digits, between the members before and after it, which
+ * jansson writes (JSON_EMBED: without the braces). Takes both objects. */
+static void dump_with_seed(FILE *out, json_t *before, uint64_t seed, json_t *after)
 {
-    json_t *value = json_string(s);
-    json_dumpf(value != NULL ? value : json_null(), out, JSON_FLAGS);
-    json_decref(value);
+    fputc('{', out);
+    json_dumpf(before, out, JSON_FLAGS | JSON_EMBED);
+    fprintf(out, "%s\"seed\": %llu", json_object_size(before) ? ", " : "", (unsigned long long)seed);
+    if (json_object_size(after) > 0) {
+        fputs(", ", out);
+        json_dumpf(after, out, JSON_FLAGS | JSON_EMBED);
+    }
+    fputc('}', out);
+    json_decref(before);
+    json_decref(after);
 }
 
 void pimc_print_json(FILE *out, const struct pimc_record *rec)
@@ -218,10 +237,6 @@ void pimc_print_json(FILE *out, const struct pimc_record *rec)
     fputc('\n', out);
 }
 
-/* jansson holds integers as json_int_t, a signed 64-bit type: a seed above
- * 2^63-1 (seeds go to 2^64-1) would come out negative. So the seed member is
- * written as its digits, between the members before and after it, which
- * jansson writes (JSON_EMBED: without the braces). */
 void pimc_print_json_object(FILE *out, const struct pimc_record *rec)
 {
     struct field f[PIMC_COLUMN_COUNT];
@@ -230,13 +245,59 @@ void pimc_print_json_object(FILE *out, const struct pimc_record *rec)
     for (int c = 0; c < PIMC_COLUMN_COUNT; c++)
         if (c != PIMC_COLUMN_SEED)
             json_object_set_new(c < PIMC_COLUMN_SEED ? before : after, pimc_column_names[c], json_of(&f[c]));
-    fputc('{', out);
-    json_dumpf(before, out, JSON_FLAGS | JSON_EMBED);
-    fprintf(out, ", \"%s\": %llu, ", pimc_column_names[PIMC_COLUMN_SEED], (unsigned long long)f[PIMC_COLUMN_SEED].count);
-    json_dumpf(after, out, JSON_FLAGS | JSON_EMBED);
-    fputc('}', out);
-    json_decref(before);
-    json_decref(after);
+    dump_with_seed(out, before, f[PIMC_COLUMN_SEED].count, after);
+}
+
+/* ---- a regression check's verdicts -------------------------------------- */
+
+void pimc_print_check_plan(FILE *out, const struct pimc_check_plan *p)
+{
+    fprintf(out, "check: baseline %s: %d row%s of kernel %s, %d thread%s, %llu throws on \"%s\"%s; seed %llu; "
+                 "measuring %d round%s%s%s\n",
+            p->baseline_path, p->rows, p->rows == 1 ? "" : "s", pimc_kernel_name(p->kernel), p->threads,
+            p->threads == 1 ? "" : "s", (unsigned long long)p->throws, p->cpu_model,
+            p->same_cpu ? " (this CPU)" : " (not this CPU)", (unsigned long long)p->seed, p->rounds,
+            p->rounds == 1 ? "" : "s", p->serial ? " of a parallel and a 1-thread run" : " of a parallel run",
+            p->scalar ? " and a 1-thread scalar run" : "");
+}
+
+void pimc_print_check(FILE *out, const struct pimc_check_summary *s)
+{
+    for (int i = 0; i < s->metric_count; i++)
+        fprintf(out, "check %s: %s %s\n", s->metrics[i].name, pimc_verdict_name(s->metrics[i].verdict),
+                s->metrics[i].text);
+    if (*s->outcome.failing)
+        fprintf(out, "check: REGRESSION (%s)\n", s->outcome.failing);
+    else if (*s->outcome.unsure)
+        fprintf(out, "check: INCONCLUSIVE (%s): the machine was too busy to tell; not a regression, exit 0\n",
+                s->outcome.unsure);
+    else
+        fprintf(out, "check: PASS\n");
+}
+
+static json_t *json_number_or_null(bool present, double value)
+{
+    return present && isfinite(value) ? json_real(value) : json_null();
+}
+
+void pimc_print_check_json(FILE *out, const struct pimc_check_summary *s)
+{
+    json_t *metrics = allocated(json_array());
+    for (int i = 0; i < s->metric_count; i++) {
+        const struct pimc_metric *m = &s->metrics[i];
+        json_array_append_new(metrics, json_pack("{s:s, s:s, s:o, s:o, s:o}", "metric", m->name, "verdict",
+                                                 pimc_verdict_name(m->verdict), "measured",
+                                                 json_number_or_null(m->has_values, m->measured), "baseline",
+                                                 json_number_or_null(m->has_values, m->baseline), "detail",
+                                                 json_text(m->text)));
+    }
+    json_t *before = json_pack("{s:s, s:i, s:o, s:s, s:i, s:I}", "check", s->outcome.final, "exit_status",
+                               s->outcome.exit_status, "baseline", json_text(s->baseline_path), "kernel",
+                               pimc_kernel_name(s->kernel), "threads", s->threads, "throws", (json_int_t)s->throws);
+    json_t *after = json_pack("{s:f, s:b, s:o}", "tolerance", s->tolerance, "same_cpu_model", s->same_cpu,
+                              "metrics", metrics);
+    dump_with_seed(out, allocated(before), s->seed, allocated(after));
+    fputc('\n', out);
 }
 
 /* ---- CSV, quoted by libcsv ----------------------------------------------- */
@@ -526,7 +587,8 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
             pimc_kernel_name(first->kernel), first->context->openmp, first->context->version,
             first->repeats, first->repeats == 1 ? "" : "s", markdown ? "\n" : "");
     if (!sizes)
-        fprintf(out, "%llu throws%s\n%s", (unsigned long long)first->outcome->throws_requested, weak ? " per thread" : "",
+        fprintf(out, "%llu throws%s\n%s", (unsigned long long)first->outcome->throws_requested,
+                weak ? " per thread" : "",
                 markdown ? "\n" : "");
     if (sizes) {
         static const char *const head[] = {"throws", "serial [s]", "parallel [s]", "speedup", "faster", "note"};

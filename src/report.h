@@ -8,6 +8,7 @@
 #include "kernel.h"
 #include "run.h"
 #include "sysinfo.h"
+#include "verdict.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,11 +38,39 @@ struct pimc_record {
 void pimc_print_report(FILE *out, const struct pimc_record *record);
 void pimc_print_json(FILE *out, const struct pimc_record *record); /* the object and a newline */
 void pimc_print_json_object(FILE *out, const struct pimc_record *record);
-void pimc_print_json_string(FILE *out, const char *text); /* quoted and escaped */
 
 /* A study's table, one line per point (the tutorial's "CPU cores | run time |
  * speedup"), aligned for a terminal or as Markdown. */
 void pimc_print_study_table(FILE *out, const struct pimc_record *points, int count, bool markdown);
+
+/* A regression check: what it is about to measure (one line), then one line
+ * per metric and the overall verdict, or all of it as one JSON object. */
+struct pimc_check_plan {
+    const char *baseline_path;
+    int rows; /* applicable baseline rows */
+    enum pimc_kernel kernel;
+    int threads;
+    uint64_t throws, seed;
+    const char *cpu_model; /* of those rows */
+    bool same_cpu;
+    int rounds;
+    bool serial, scalar; /* the 1-thread legs measured */
+};
+void pimc_print_check_plan(FILE *out, const struct pimc_check_plan *plan);
+
+struct pimc_check_summary {
+    const char *baseline_path;
+    enum pimc_kernel kernel;
+    int threads;
+    uint64_t throws, seed;
+    double tolerance;
+    bool same_cpu;
+    const struct pimc_metric *metrics;
+    int metric_count;
+    struct pimc_check_outcome outcome;
+};
+void pimc_print_check(FILE *out, const struct pimc_check_summary *summary);
+void pimc_print_check_json(FILE *out, const struct pimc_check_summary *summary);
 
 /* Now, as ISO 8601 UTC: 2026-11-24T21:40:00Z. */
 void pimc_utc_timestamp(char *buf, size_t size);

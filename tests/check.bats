@@ -192,7 +192,7 @@ FIXTURES/check-bad-value.csv|line 3: hits '78534x2' is not a count
 FIXTURES/check-partial-only.csv|no complete row to compare with (status=complete
 FIXTURES/check-disagree.csv|lines 2 and 3 disagree on the hits of seed 1, 10000000 throws (7853412 and 7853413)
 FIXTURES/check-nested.json|JSON: object 1: 'threads' holds an object or array
-FIXTURES/check-truncated.json|JSON: expected a key in double quotes, but the file ends (truncated?)
+FIXTURES/check-truncated.json|JSON: string or '}' expected near end of file (line 2, column 0), but the file ends (truncated?)
 CASES
 }
 
@@ -246,4 +246,83 @@ stop_check() { # signal expected_status
 @test "SIGTERM and SIGINT stop a check: exit 143 and 130, no verdict" {
     stop_check TERM 143
     stop_check INT 130
+}
+
+@test "a header that repeats a column, and the files the old reader double-freed: exit 2, one line, no crash" {
+    head -n 1 "$FIXTURES/check-other-cpu.csv" | sed 's/^timestamp,host,/timestamp,timestamp,/' > "$TMP/twice.csv"
+    sed -n 2p "$FIXTURES/check-other-cpu.csv" >> "$TMP/twice.csv"
+    run --separate-stderr -2 "$PIMC" --check "$TMP/twice.csv"
+    [ "$stderr" = "pimc-omp: --check: baseline '$TMP/twice.csv' is unusable: line 1: column 'timestamp' appears twice" ]
+    # Found by fuzzing the reader this one replaced (tests/fuzz); each aborted with a double free.
+    for file in "$BATS_TEST_DIRNAME"/fuzz/corpus/fuzz_baseline_csv/old-check-double-free-*.csv; do
+        run --separate-stderr -2 "$PIMC" --check "$file"
+        [ -z "$output" ] && [ "${#stderr_lines[@]}" -eq 1 ] || { echo "$file: $stderr"; false; }
+        [[ $stderr == "pimc-omp: --check: baseline '$file' is unusable: line 1: column '"*"' appears twice" ]]
+    done
+}
+
+@test "150 randomly mutated baselines: each exits 0, 1 or 2 with a message, never a crash" {
+    "$PIMC" -q -t 2 --repeat 2 --csv "$TMP/base.csv" 1e5
+    "$PIMC" -t 2 --json 1e5 > "$TMP/base.json" 2>/dev/null
+    # Mutations as a fuzzer makes them (flip, insert, delete, duplicate a span), from a fixed seed.
+    python3 - "$TMP" <<'PY'
+import random, sys
+tmp = sys.argv[1]
+rng = random.Random(20261201)
+for name in ("base.csv", "base.json"):
+    data = open(f"{tmp}/{name}", "rb").read()
+    for i in range(75):
+        d = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            op, at = rng.randrange(4), rng.randrange(len(d))
+            if op == 0:
+                d[at] = rng.choice(b',"\n\r{}[]:0123456789e.-\\ \x00\xff' + bytes([rng.randrange(256)]))
+            elif op == 1:
+                d.insert(at, rng.randrange(256))
+            elif op == 2:
+                del d[at:at + rng.randint(1, 20)]
+            else:
+                d[at:at] = d[at:at + rng.randint(1, 40)]
+        open(f"{tmp}/mutated-{i:03d}-{name}", "wb").write(bytes(d))
+PY
+    for file in "$TMP"/mutated-*; do
+        status=0
+        "$PIMC" --check "$file" --repeat 1 --tolerance 90% > "$TMP/out" 2> "$TMP/err" || status=$?
+        case $status in
+        0 | 1) grep -q '^check: ' "$TMP/out" || { echo "$file: exit $status without a verdict"; false; } ;;
+        2) grep -q "^pimc-omp: --check: baseline '$file' is unusable: " "$TMP/err" || { echo "$file: exit 2: $(cat "$TMP/err")"; false; } ;;
+        *) echo "$file: exit $status: $(cat "$TMP/err")"; false ;;
+        esac
+        ! grep -q 'Sanitizer\|runtime error' "$TMP/err" || { echo "$file: $(cat "$TMP/err")"; false; }
+    done
+}
+
+@test "--check BASE --kernel auto is the check without --kernel: the dispatch's path against the baseline's" {
+    real_baseline "$TMP/base.csv"
+    run --separate-stderr -0 "$PIMC" --check "$TMP/base.csv" --kernel auto --tolerance 90%
+    auto=$("$PIMC" -V | grep -o 'auto: [a-z0-9]*' | cut -d' ' -f2)
+    [[ ${lines[0]} == *": 1 row of kernel $auto, 2 threads, 10000000 throws"* ]]
+    [ "${lines[2]}" = "check kernel: PASS $auto (baseline $auto)" ]
+    [ "${lines[-1]}" = "check: PASS" ]
+}
+
+@test "rows of another generator never compare: selected by the rng column, none meaning philox4x32-10" {
+    real_baseline "$TMP/base.csv"
+    # The same rows as if another generator wrote them, 100x faster and with other hits.
+    mapfile -t faster < <(all_times 'x / 100')
+    edit_baseline "$TMP/base.csv" "$TMP/ars.csv" hits='x + 7' "${faster[@]}"
+    sed -i '2,$s/,philox4x32-10,\([0-9]*\),\([0-9]*\)$/,ars4x32-5,\1,\2/' "$TMP/ars.csv"
+    grep -q ',ars4x32-5,1,0$' "$TMP/ars.csv"
+    run --separate-stderr -2 "$PIMC" --check "$TMP/ars.csv"
+    [ "$stderr" = "pimc-omp: --check: baseline '$TMP/ars.csv' is unusable: no complete row of generator philox4x32-10, this run's (its rows are of another; --rng chooses the generator)" ]
+    # Mixed: the Philox rows are the reference, the faster ARS rows are left out.
+    tail -n +2 "$TMP/ars.csv" >> "$TMP/base.csv"
+    run --separate-stderr -0 "$PIMC" --check "$TMP/base.csv" --tolerance 90%
+    [[ ${lines[0]} == *": 1 row of kernel "* ]]
+    [[ ${lines[1]} == "check hits: PASS "*" = baseline (seed 1, 10000000 throws, 2 rows)" ]]
+    [ "${lines[-1]}" = "check: PASS" ]
+    # A baseline from before the rng column: its rows are Philox's.
+    cut -d, -f1-40 "$TMP/ars.csv" > "$TMP/old.csv"
+    run --separate-stderr -1 "$PIMC" --check "$TMP/old.csv" --tolerance 90%
+    [[ $output == *"check hits: FAIL "* ]]
 }

@@ -136,7 +136,26 @@ for key in ("hits", "throws", "threads", "seed"):
     assert str(obj[key]) == row[key], (key, obj[key], row[key])
 assert obj["kernel"] in ("avx512", "avx2", "scalar")
 assert abs(obj["pi"] - 4 * obj["hits"] / obj["throws"]) < 1e-12
-assert obj["speedup"] == obj["serial_s"] / obj["parallel_s"]
+PY
+}
+
+@test "times agree with an outside clock; on one CPU, 2 threads give no speedup and half the efficiency" {
+    # Expected values from outside the program: a wall clock around it, and the
+    # fact that two threads on one CPU share it: alone there, speedup about 1
+    # and efficiency about 1/2; other processes on that CPU move both up (the
+    # scheduler gives 2 threads a larger share than 1), to at most 2 and 1.
+    python3 - "$PIMC" <<'PY'
+import json, subprocess, sys, time
+start = time.monotonic()
+out = subprocess.run(["taskset", "-c", "0", sys.argv[1], "-t", "2", "--repeat", "3", "--json", "2e7"],
+                     capture_output=True, text=True, check=True).stdout
+wall = time.monotonic() - start
+r = json.loads(out)
+assert r["usable_cpus"] == 1 and r["threads"] == 2, r
+# 3 timed runs of each leg plus a warm-up each, all inside the process's wall time.
+assert 3 * (r["serial_min_s"] + r["parallel_min_s"]) < wall, (r["serial_min_s"], r["parallel_min_s"], wall)
+assert 0.25 < r["speedup"] < 2.2, r["speedup"]
+assert 0.12 < r["efficiency"] < 1.1, r["efficiency"]
 PY
 }
 
@@ -251,10 +270,26 @@ PY
 }
 
 @test "progress on a terminal for long runs, never when stderr is not a terminal" {
-    run -0 script -qec "OMP_NUM_THREADS=2 $PIMC --no-serial 1e10" /dev/null
-    [[ $output == *"parallel:"*"Gthrows/s"*"ETA"* ]]
-    run --separate-stderr -0 "$PIMC" --no-serial 1e10
-    [[ $stderr != *ETA* ]]
+    # A run that never ends by itself on any machine, stopped once seen: the
+    # progress line must come (on a terminal), however fast the CPU.
+    script -qefc "OMP_NUM_THREADS=2 $PIMC --no-serial 1e15 & echo \$! > $TMP/pid; wait" "$TMP/tty" > /dev/null &
+    script_pid=$!
+    start=$(date +%s)
+    for _ in $(seq 600); do
+        grep -q ETA "$TMP/tty" 2>/dev/null && break
+        sleep 0.1
+    done
+    seen=$(( $(date +%s) - start ))
+    kill -TERM "$(cat "$TMP/pid")"
+    wait "$script_pid" || true
+    grep -q 'parallel:.*Gthrows/s.*ETA' "$TMP/tty" || { echo "no progress line in ${seen}s"; cat "$TMP/tty"; false; }
+    # Not a terminal: no progress, over longer than it took to appear above.
+    "$PIMC" --no-serial 1e15 2> "$TMP/err" > /dev/null &
+    pid=$!
+    sleep $(( seen + 3 ))
+    kill -TERM "$pid"
+    wait "$pid" || true
+    ! grep -q ETA "$TMP/err"
 }
 
 @test "hits equal an independent Python implementation of the documented stream" {
@@ -291,4 +326,49 @@ assert (row["usable_cpus"], row["oversubscribed"], row["omp_proc_bind"]) == (2, 
     wait "$pid" || status=$?
     [ "$status" -eq 143 ]
     [ "$(python3 -c 'import csv,sys; print(list(csv.DictReader(open(sys.argv[1])))[-1]["status"])' "$TMP/twice.csv")" = partial ]
+}
+
+@test "a long value (an OMP_PLACES of 400 characters) is written whole to the CSV and JSON" {
+    places=$(python3 -c 'print(",".join("{%d}" % i for i in range(100)))')
+    [ "${#places}" -gt 400 ]
+    OMP_PLACES=$places run --separate-stderr -0 "$PIMC" -t 1 --no-serial --csv "$TMP/long.csv" --json 1e5
+    [ "$(printf '%s\n' "$output" | json_field omp_places)" = "$places" ]
+    [ "$(csv_field "$TMP/long.csv" 1 omp_places)" = "$places" ]
+}
+
+@test "flock fails (a file system without locks): the row is written, with a warning naming the file" {
+    [ -n "${FLOCK_FAILS:-}" ] || skip "FLOCK_FAILS (tests/flock_fails.c, built by meson) not given"
+    # A sanitizer runtime wants to be first; this test's library comes first instead.
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+    LD_PRELOAD=$FLOCK_FAILS run --separate-stderr -0 "$PIMC" -q -t 1 --csv "$TMP/nolock.csv" 1e5
+    want="pimc-omp: warning: cannot lock CSV '$TMP/nolock.csv': No locks available; rows that other jobs append at the same time may interleave (give each job its own file there)"
+    [ "$(grep -cF "$want" <<< "$stderr")" -eq 1 ] || { echo "$stderr"; false; } # once, though it locks twice
+    [ "$(wc -l < "$TMP/nolock.csv")" -eq 2 ]
+    LD_PRELOAD=$FLOCK_FAILS run --separate-stderr -0 "$PIMC" -q -t 1 --csv "$TMP/nolock.csv" 1e5
+    [ "$(wc -l < "$TMP/nolock.csv")" -eq 3 ]
+}
+
+stop_before_a_row() { # csv [preload]: a check stopped before it writes its row
+    LD_PRELOAD=${2:-} "$PIMC" --check "$BATS_TEST_DIRNAME/fixtures/check-stop.csv" --csv "$1" > /dev/null 2>&1 &
+    pid=$!
+    sleep 1.5
+    kill -TERM "$pid"
+    wait "$pid" || true
+}
+
+@test "a CSV the run created and left empty is removed under the lock, and kept when there is no lock" {
+    stop_before_a_row "$TMP/empty.csv"
+    [ ! -e "$TMP/empty.csv" ]
+    [ -n "${FLOCK_FAILS:-}" ] || skip "FLOCK_FAILS not given"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+    stop_before_a_row "$TMP/kept.csv" "$FLOCK_FAILS"
+    [ -e "$TMP/kept.csv" ] && [ ! -s "$TMP/kept.csv" ]
+    # A row another job wrote meanwhile is never removed with the empty file.
+    "$PIMC" --check "$BATS_TEST_DIRNAME/fixtures/check-stop.csv" --csv "$TMP/shared.csv" > /dev/null 2>&1 &
+    pid=$!
+    sleep 1
+    "$PIMC" -q -t 1 --csv "$TMP/shared.csv" 1e5
+    kill -TERM "$pid"
+    wait "$pid" || true
+    [ "$(wc -l < "$TMP/shared.csv")" -eq 2 ]
 }

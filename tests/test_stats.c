@@ -32,10 +32,10 @@ static void formulas(void)
     struct pimc_outcome o = {.throws_requested = 100, .throws = 100, .hits = 75, .hits_agree = true, .threads = 4,
                              .parallel = {.runs = 1, .median_s = 0.5}, .serial = {.runs = 1, .median_s = 1.8}};
     struct pimc_figures f = pimc_figures_of(&o, PIMC_STRONG);
-    const double se = 4.0 * sqrt(0.75 * 0.25 / 100);
-    tap_ok(fabs(f.pi - 3.0) < 1e-15 && fabs(f.std_error - se) < 1e-15 &&
-               fabs(f.z_score - (3.0 - 3.14159265358979323846) / se) < 1e-12,
-           "75 hits of 100: pi 3, standard error 4*sqrt(p(1-p)/N) = %.6f, z %.4f", f.std_error, f.z_score);
+    /* By hand: 4 sqrt(0.75 * 0.25 / 100) = 4 sqrt(3/1600) = sqrt(3)/10; z = (3 - pi) / that. */
+    tap_ok(fabs(f.pi - 3.0) < 1e-15 && fabs(f.std_error - 0.17320508075688773) < 1e-15 &&
+               fabs(f.z_score - -0.8174855666534049) < 1e-12,
+           "75 hits of 100: pi 3, standard error sqrt(3)/10 = %.6f, z -0.8175 (%.4f)", f.std_error, f.z_score);
     tap_ok(f.has_speedup && fabs(f.speedup - 3.6) < 1e-12 && fabs(f.efficiency - 0.9) < 1e-12 &&
                fabs(f.throws_per_s - 200) < 1e-9 && fabs(f.throws_per_s_per_thread - 50) < 1e-9,
            "speedup = serial/parallel = 3.6, efficiency 0.9 on 4 threads, 200 throws/s, 50 per thread");
@@ -109,12 +109,37 @@ static void z_scores_look_normal(enum pimc_rng rng)
            1.95 / sqrt(SEEDS));
 }
 
+/* The standard error measured, not computed: the spread of the estimates over
+ * 100 seeds against sigma = 4 sqrt(p (1 - p) / N) for p = pi/4, N = 1e6, worked
+ * out by hand as 0.0016421834; (n-1) s^2 / sigma^2 ~ chi^2(99), bounds at 0.1%. */
+static void standard_error_is_the_spread(enum pimc_rng rng)
+{
+    enum { SEEDS = 100 };
+    const double sigma = 0.001642183367736324;
+    double pi[SEEDS], sum = 0, sum_squares = 0, reported = 0;
+    for (int s = 0; s < SEEDS; s++) {
+        struct pimc_figures f = estimate(rng, 0x5EED0000u + (uint64_t)s, 1000000);
+        pi[s] = f.pi;
+        sum += f.pi;
+        reported += f.std_error / SEEDS;
+    }
+    for (int s = 0; s < SEEDS; s++)
+        sum_squares += (pi[s] - sum / SEEDS) * (pi[s] - sum / SEEDS);
+    const double ratio = sum_squares / (sigma * sigma);
+    tap_ok(ratio > 60.3 && ratio < 148.2, "%s, 100 estimates of 1e6 throws spread by %.6f (sigma %.6f): "
+           "(n-1) s^2/sigma^2 = %.1f within [60.3, 148.2]", pimc_rng_name(rng), sqrt(sum_squares / (SEEDS - 1)),
+           sigma, ratio);
+    tap_ok(fabs(reported / sigma - 1) < 0.01, "%s, the reported standard error %.7f is sigma %.7f within 1%%",
+           pimc_rng_name(rng), reported, sigma);
+}
+
 int main(void)
 {
     formulas();
     for (int r = 0; r < PIMC_RNG_COUNT; r++) {
         within_five_sigma((enum pimc_rng)r);
         z_scores_look_normal((enum pimc_rng)r);
+        standard_error_is_the_spread((enum pimc_rng)r);
     }
     return tap_done();
 }

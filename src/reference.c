@@ -1,0 +1,198 @@
+#include "reference.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool failed(char *why, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static bool failed(char *why, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(why, size, format, args);
+    va_end(args);
+    return false;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Of the finite values; NAN when there are none. Sorts in place. */
+static double median_of(double *values, int count)
+{
+    int n = 0;
+    for (int i = 0; i < count; i++)
+        if (isfinite(values[i]))
+            values[n++] = values[i];
+    if (n == 0)
+        return NAN;
+    qsort(values, (size_t)n, sizeof *values, compare_doubles);
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+static double min_or(double best, double fallback)
+{
+    return isfinite(best) ? best : fallback;
+}
+
+static double *values(int count)
+{
+    double *v = malloc((size_t)(count > 0 ? count : 1) * sizeof *v);
+    if (v == NULL) {
+        fputs("pimc-omp: out of memory\n", stderr);
+        exit(1);
+    }
+    return v;
+}
+
+static bool of_generator(const struct pimc_baseline_row *row, const char *rng)
+{
+    return strcmp(row->rng, rng) == 0;
+}
+
+/* Whether a is a better reference row than b: this CPU model, then a row with
+ * a serial leg, then the latest (ISO 8601 timestamps sort as text), then the
+ * later in the file. */
+static bool preferred(const struct pimc_baseline_row *a, const struct pimc_baseline_row *b, const char *here)
+{
+    const int here_a = strcmp(a->cpu_model, here) == 0, here_b = strcmp(b->cpu_model, here) == 0;
+    if (here_a != here_b)
+        return here_a > here_b;
+    const int serial_a = isfinite(a->serial_s), serial_b = isfinite(b->serial_s);
+    if (serial_a != serial_b)
+        return serial_a > serial_b;
+    const int order = strcmp(a->timestamp, b->timestamp);
+    return order != 0 ? order > 0 : a->where > b->where;
+}
+
+static bool applies(const struct pimc_baseline_row *row, const struct pimc_check_config *c, const char *rng)
+{
+    return row->reference && of_generator(row, rng) && row->kernel == c->kernel && row->threads == c->threads &&
+           row->throws == c->throws;
+}
+
+/* The best and median 1-thread speed of a kernel on a CPU model: parallel legs
+ * of 1-thread rows and serial legs of any row. */
+static int one_thread_speed(const struct pimc_baseline *b, const char *cpu_model, const char *rng,
+                            enum pimc_kernel kernel, double *best, double *median)
+{
+    double *medians = values(2 * b->count);
+    int n = 0, rows = 0;
+    *best = NAN;
+    for (int r = 0; r < b->count; r++) {
+        const struct pimc_baseline_row *row = &b->rows[r];
+        if (!row->reference || !of_generator(row, rng) || row->kernel != kernel ||
+            row->throws < PIMC_SPEED_ROW_MIN_THROWS || strcmp(row->cpu_model, cpu_model) != 0)
+            continue;
+        const double n_throws = (double)row->throws;
+        rows += row->threads == 1 || isfinite(row->serial_s);
+        if (row->threads == 1) {
+            const double fast = n_throws / min_or(row->parallel_min_s, row->parallel_s);
+            *best = isfinite(*best) && *best > fast ? *best : fast;
+            medians[n++] = n_throws / row->parallel_s;
+        }
+        if (isfinite(row->serial_s)) {
+            const double fast = n_throws / min_or(row->serial_min_s, row->serial_s);
+            *best = isfinite(*best) && *best > fast ? *best : fast;
+            medians[n++] = n_throws / row->serial_s;
+        }
+    }
+    *median = median_of(medians, n);
+    free(medians);
+    return rows;
+}
+
+static void time_the_rows(const struct pimc_baseline *b, const char *rng, struct pimc_reference *ref)
+{
+    const struct pimc_check_config *c = &ref->config;
+    double *parallel = values(b->count), *serial = values(b->count);
+    ref->parallel_best = ref->serial_best = NAN;
+    for (int r = 0; r < b->count; r++) {
+        const struct pimc_baseline_row *row = &b->rows[r];
+        if (!applies(row, c, rng) || strcmp(row->cpu_model, ref->cpu_model) != 0)
+            continue;
+        const double p = min_or(row->parallel_min_s, row->parallel_s);
+        ref->parallel_best = isfinite(ref->parallel_best) && ref->parallel_best < p ? ref->parallel_best : p;
+        parallel[ref->rows++] = row->parallel_s;
+        if (isfinite(row->serial_s)) {
+            const double s = min_or(row->serial_min_s, row->serial_s);
+            ref->serial_best = isfinite(ref->serial_best) && ref->serial_best < s ? ref->serial_best : s;
+            serial[ref->serial_rows++] = row->serial_s;
+        }
+    }
+    ref->parallel_median = median_of(parallel, ref->rows);
+    ref->serial_median = median_of(serial, ref->serial_rows);
+    free(parallel);
+    free(serial);
+    ref->speed_rows =
+        one_thread_speed(b, ref->cpu_model, rng, c->kernel, &ref->kernel_speed_best, &ref->kernel_speed_median) +
+        one_thread_speed(b, ref->cpu_model, rng, PIMC_KERNEL_SCALAR, &ref->scalar_speed_best,
+                         &ref->scalar_speed_median);
+}
+
+bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_reference_request *request,
+                           struct pimc_reference *ref, char *why, size_t size)
+{
+    const char *here = request->cpu_model, *rng = request->rng;
+    memset(ref, 0, sizeof *ref);
+    const struct pimc_baseline_row *latest = NULL;
+    for (int r = 0; r < b->count; r++)
+        if (b->rows[r].reference && of_generator(&b->rows[r], rng) &&
+            (latest == NULL || preferred(&b->rows[r], latest, here)))
+            latest = &b->rows[r];
+    if (latest == NULL)
+        return failed(why, size, "no complete row of generator %s, this run's (its rows are of another; --rng "
+                                 "chooses the generator)", rng);
+    struct pimc_check_config *c = &ref->config;
+    *c = (struct pimc_check_config){latest->kernel, latest->threads, latest->throws, latest->seed};
+    if (request->kernel_given)
+        c->kernel = request->given.kernel;
+    if (request->threads_given)
+        c->threads = request->given.threads;
+    if (request->throws_given)
+        c->throws = request->given.throws;
+    if (request->seed_given)
+        c->seed = request->given.seed;
+
+    /* Applicable rows: the configuration's, of this CPU model if any, else of
+     * the model of the latest applicable row. */
+    const struct pimc_baseline_row *model_row = NULL;
+    for (int r = 0; r < b->count; r++)
+        if (applies(&b->rows[r], c, rng) && (model_row == NULL || preferred(&b->rows[r], model_row, here)))
+            model_row = &b->rows[r];
+    if (model_row == NULL)
+        return failed(why, size, "no complete row for kernel %s, %d thread%s, %llu throws (the latest row has %s, "
+                                 "%d thread%s, %llu throws; THROWS, --threads and --kernel choose the configuration)",
+                      pimc_kernel_name(c->kernel), c->threads, c->threads == 1 ? "" : "s",
+                      (unsigned long long)c->throws, pimc_kernel_name(latest->kernel), latest->threads,
+                      latest->threads == 1 ? "" : "s", (unsigned long long)latest->throws);
+    ref->cpu_model = model_row->cpu_model;
+    ref->same_cpu = strcmp(ref->cpu_model, here) == 0;
+    time_the_rows(b, rng, ref);
+
+    /* Hits depend on the generator, seed and throws only: every complete row
+     * of that stream is a witness, whatever its CPU, kernel, threads or mode
+     * (except --check rows, which record the builds under test). */
+    const struct pimc_baseline_row *witness = NULL;
+    for (int r = 0; r < b->count; r++) {
+        const struct pimc_baseline_row *row = &b->rows[r];
+        if (!row->complete || !of_generator(row, rng) || strcmp(row->mode, "check") == 0 || row->seed != c->seed ||
+            row->throws != c->throws)
+            continue;
+        if (witness != NULL && row->hits != witness->hits)
+            return failed(why, size, "%ss %ld and %ld disagree on the hits of seed %llu, %llu throws (%llu and "
+                                     "%llu): a broken build wrote it",
+                          b->unit, witness->where, row->where, (unsigned long long)c->seed,
+                          (unsigned long long)c->throws, (unsigned long long)witness->hits,
+                          (unsigned long long)row->hits);
+        witness = row;
+        ref->hits = row->hits;
+        ref->hits_rows++;
+    }
+    return true;
+}

@@ -1,0 +1,56 @@
+/* Choosing the reference rows of a baseline: the configuration to measure
+ * (kernel, threads, throws, seed) and what the baseline's applicable rows say
+ * about it. Only rows of the run's generator compare: two generators are two
+ * different streams, with other hits and other speeds. */
+#ifndef PIMC_REFERENCE_H
+#define PIMC_REFERENCE_H
+
+#include "baseline.h"
+#include "kernel.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Baseline 1-thread rows shorter than this are startup, not speed. */
+#define PIMC_SPEED_ROW_MIN_THROWS UINT64_C(10000000)
+
+struct pimc_check_config {
+    enum pimc_kernel kernel; /* not AUTO */
+    int threads;
+    uint64_t throws, seed;
+};
+
+/* What the check is asked: this machine's CPU model and generator, and the
+ * values the command line gives in place of the reference row's. */
+struct pimc_reference_request {
+    const char *cpu_model;
+    const char *rng; /* e.g. "philox4x32-10" */
+    bool kernel_given, threads_given, throws_given, seed_given;
+    struct pimc_check_config given; /* the values of the *_given ones; kernel not AUTO */
+};
+
+struct pimc_reference {
+    struct pimc_check_config config;
+    const char *cpu_model; /* of the applicable rows */
+    bool same_cpu;         /* this machine's model */
+    int rows, serial_rows;
+    double parallel_best, parallel_median; /* seconds; NAN when no row has them */
+    double serial_best, serial_median;
+    double kernel_speed_best, kernel_speed_median; /* 1-thread throws/s of the kernel; NAN: none */
+    double scalar_speed_best, scalar_speed_median; /* the same for the scalar path */
+    int speed_rows;                                /* rows behind those two */
+    int hits_rows;                                 /* witnesses of the hits of (seed, throws) */
+    uint64_t hits;
+};
+
+/* The configuration is the reference row's: the latest complete row of the
+ * generator, preferring this CPU model, then rows with a serial leg. The
+ * applicable rows are the complete rows of that kernel, threads and throws: of
+ * this CPU model when there are any, else of the latest such row's model.
+ * false (exit 2), with the reason, when no row applies or rows of the same
+ * stream disagree on the hits. */
+bool pimc_choose_reference(const struct pimc_baseline *baseline, const struct pimc_reference_request *request,
+                           struct pimc_reference *reference, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,83 @@
+/* The verdicts of a regression check, as pure functions of what was measured
+ * and what the baseline says: no clock, no file, no output. Each metric gets
+ * PASS, FAIL, SKIPPED (nothing to compare with) or INCONCLUSIVE (slower than
+ * the baseline allows, but other work took so much of the machine that the
+ * slowness proves nothing), and a line of detail. */
+#ifndef PIMC_VERDICT_H
+#define PIMC_VERDICT_H
+
+#include "kernel.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum pimc_verdict { PIMC_PASS, PIMC_FAIL, PIMC_SKIPPED, PIMC_INCONCLUSIVE };
+
+/* "PASS", "FAIL", "SKIPPED", "INCONCLUSIVE". */
+const char *pimc_verdict_name(enum pimc_verdict verdict);
+
+/* A run that other work took more than this share of was mostly someone
+ * else's: its slowness proves nothing. */
+#define PIMC_MAX_LOST_SHARE 0.75
+/* Steal is not discounted (it cannot be told apart per thread): a slow
+ * parallel run during which the hypervisor took more than this share of our
+ * CPUs cannot convict. */
+#define PIMC_MAX_STOLEN_SHARE 0.10
+
+struct pimc_metric {
+    const char *name; /* hits, kernel, throughput_per_thread, efficiency, speed_vs_scalar */
+    enum pimc_verdict verdict;
+    bool has_values;
+    double measured, baseline; /* for JSON */
+    char text[640];            /* after "check NAME: VERDICT " */
+};
+
+/* Sets the verdict and its detail, printf-style. */
+void pimc_say(struct pimc_metric *m, enum pimc_verdict verdict, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* hits: the runs must agree among themselves, the estimate verify, and the
+ * count equal the baseline's for the same seed and throws (when it has rows of
+ * them: witnesses = 0 means none). */
+struct pimc_hits_evidence {
+    uint64_t hits;       /* measured */
+    bool runs_agree;     /* every run of the same throws gave these hits */
+    bool verified;       /* within PIMC_VERIFY_SIGMAS standard errors of pi */
+    double z_score;
+    uint64_t seed, throws;
+    int witnesses;           /* baseline rows of that seed and throws */
+    uint64_t baseline_hits;  /* what they hold */
+};
+void pimc_judge_hits(struct pimc_metric *m, const struct pimc_hits_evidence *e);
+
+/* kernel: the path the dispatch chose must be the baseline's on the same CPU
+ * model; another model may have other paths (SKIPPED). */
+void pimc_judge_kernel(struct pimc_metric *m, enum pimc_kernel used, enum pimc_kernel baseline, bool same_cpu,
+                       bool forced);
+
+/* A timing metric where higher is better. best/raw/median: this machine's
+ * figure from the fastest run with other work's time discounted, from the
+ * fastest run as timed, and from the median run; the baseline's from its
+ * fastest runs and the median of its rows. lost_share: of the best run's time,
+ * what other work took; stolen_share: of our CPUs' time, what the hypervisor
+ * took. PASS at baseline_best * (1 - tolerance) or better; below, FAIL, or
+ * INCONCLUSIVE past PIMC_MAX_LOST_SHARE or PIMC_MAX_STOLEN_SHARE. */
+struct pimc_timing {
+    double best, raw, median, lost_share, stolen_share;
+    double baseline_best, baseline_median;
+    int runs, baseline_rows;
+};
+void pimc_judge_timing(struct pimc_metric *m, const struct pimc_timing *x, double tolerance, const char *unit,
+                       const char *format);
+
+/* The check's outcome over its metrics: "REGRESSION" when one FAILed (exit
+ * 1), else "INCONCLUSIVE" when one was (exit 0: not a regression shown), else
+ * "PASS". failing and unsure list the metrics' names, comma-separated. */
+struct pimc_check_outcome {
+    const char *final;
+    int exit_status;
+    char failing[128], unsure[128];
+};
+struct pimc_check_outcome pimc_check_outcome_of(const struct pimc_metric *metrics, int count);
+
+#endif
