@@ -239,7 +239,7 @@ static void judge(struct pimc_metric *metrics, const struct measured *x, const s
                                  .runs = x->par->runs,
                                  .baseline_rows = ref->rows,
                              },
-                          tolerance, " Gthrows/s", "%.3f");
+                          tolerance, " Gthrows/s", 3);
 
     m = &metrics[EFFICIENCY];
     if (*skip_why)
@@ -260,7 +260,7 @@ static void judge(struct pimc_metric *metrics, const struct measured *x, const s
                                  .runs = x->par->runs,
                                  .baseline_rows = ref->serial_rows,
                              },
-                          tolerance, "", "%.3f");
+                          tolerance, "", 3);
 
     m = &metrics[SPEED_VS_SCALAR];
     const double scalar_n = (double)x->sca->throws;
@@ -292,7 +292,7 @@ static void judge(struct pimc_metric *metrics, const struct measured *x, const s
                                  .runs = x->ser->runs,
                                  .baseline_rows = ref->speed_rows,
                              },
-                          tolerance, "x", "%.2f");
+                          tolerance, "x", 2);
 }
 
 /* ---- the check ---------------------------------------------------------- */

@@ -62,14 +62,14 @@ void pimc_judge_kernel(struct pimc_metric *m, enum pimc_kernel used, enum pimc_k
 }
 
 void pimc_judge_timing(struct pimc_metric *m, const struct pimc_timing *x, double tolerance, const char *unit,
-                       const char *format)
+                       int decimals)
 {
     char best[32], raw[32], median[32], base[32], base_median[32];
-    snprintf(best, sizeof best, format, x->best);
-    snprintf(raw, sizeof raw, format, x->raw);
-    snprintf(median, sizeof median, format, x->median);
-    snprintf(base, sizeof base, format, x->baseline_best);
-    snprintf(base_median, sizeof base_median, format, x->baseline_median);
+    snprintf(best, sizeof best, "%.*f", decimals, x->best);
+    snprintf(raw, sizeof raw, "%.*f", decimals, x->raw);
+    snprintf(median, sizeof median, "%.*f", decimals, x->median);
+    snprintf(base, sizeof base, "%.*f", decimals, x->baseline_best);
+    snprintf(base_median, sizeof base_median, "%.*f", decimals, x->baseline_median);
     const double floor = x->baseline_best * (1.0 - tolerance);
     const bool unsure = x->lost_share > PIMC_MAX_LOST_SHARE || x->stolen_share > PIMC_MAX_STOLEN_SHARE;
     const enum pimc_verdict v = x->best >= floor ? PIMC_PASS : unsure ? PIMC_INCONCLUSIVE : PIMC_FAIL;

@@ -68,7 +68,7 @@ struct pimc_timing {
     int runs, baseline_rows;
 };
 void pimc_judge_timing(struct pimc_metric *m, const struct pimc_timing *x, double tolerance, const char *unit,
-                       const char *format);
+                       int decimals);
 
 /* The check's outcome over its metrics: "REGRESSION" when one FAILed (exit
  * 1), else "INCONCLUSIVE" when one was (exit 0: not a regression shown), else

@@ -25,7 +25,7 @@ static enum pimc_verdict timing_verdict(double best, double baseline_best, doubl
 {
     struct pimc_metric m = {.name = "t"};
     struct pimc_timing x = timing(best, baseline_best, lost, stolen);
-    pimc_judge_timing(&m, &x, 0.10, "", "%.3f");
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
     return m.verdict;
 }
 
@@ -43,17 +43,17 @@ static void timing_verdicts(void)
 
     struct pimc_metric m = {.name = "t"};
     struct pimc_timing x = timing(0.8, 1.0, 0, 0);
-    pimc_judge_timing(&m, &x, 0.10, "x", "%.2f");
+    pimc_judge_timing(&m, &x, 0.10, "x", 2);
     tap_ok(m.has_values && m.measured == 0.8 && m.baseline == 1.0 && strstr(m.text, "0.80x (best of 5") == m.text &&
                strstr(m.text, ": 20% below the baseline") != NULL,
            "a FAIL says how far below: '%s'", m.text);
     x = timing(0.5, 1.0, 0.8, 0);
-    pimc_judge_timing(&m, &x, 0.10, "", "%.3f");
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
     tap_ok(strstr(m.text, "less 80% taken by other work") != NULL &&
                strstr(m.text, "other work took too much of the machine to tell") != NULL,
            "an INCONCLUSIVE says why: '%s'", m.text);
     x = timing(1.5, 1.0, 0, 0);
-    pimc_judge_timing(&m, &x, 0.10, "", "%.3f");
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
     tap_ok(m.verdict == PIMC_PASS && strstr(m.text, "the baseline is 33% below this run") != NULL,
            "a baseline far below the run (1.5 against 1.0, past 1 + 2 x tolerance) is flagged: '%s'", m.text);
 }
