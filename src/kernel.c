@@ -96,16 +96,6 @@ static inline ars4x32_ctr ars_block_words(uint64_t seed, uint64_t block)
     return ars4x32_5(ctr, key);
 }
 
-static uint64_t ars_block_hits_scalar(uint64_t seed, uint64_t first_block, uint64_t blocks)
-{
-    uint64_t hits = 0;
-    for (uint64_t b = first_block; b < first_block + blocks; b++) {
-        ars4x32_ctr w = ars_block_words(seed, b);
-        hits += throw_hits(w.v[0], w.v[1]) + throw_hits(w.v[2], w.v[3]);
-    }
-    return hits;
-}
-
 /* Round key r (0..ARS_ROUNDS) of the seed's key (seed, 0): the key plus r Weyl steps,
  * as two 64-bit halves. */
 static inline uint64_t ars_round_key_lo(uint64_t seed, int r)
@@ -116,6 +106,53 @@ static inline uint64_t ars_round_key_lo(uint64_t seed, int r)
 static inline uint64_t ars_round_key_hi(int r)
 {
     return (uint64_t)r * ARS_W64_1;
+}
+
+/* The portable path uses the classic table form of an AES round: a byte x in
+ * row 0 of a column contributes (2 S(x), S(x), S(x), 3 S(x)) to that column after
+ * SubBytes and MixColumns, and a byte in row r the same word rotated by 8r bits.
+ * Four lookups a column instead of ars.h's byte-wise arithmetic: about 4 times
+ * as fast, with the same outputs (tests/test_kernel.c holds it to the reference). */
+#define ARS_XTIME(s) ((uint32_t)(((s) << 1 ^ ((s) & 0x80 ? 0x1b : 0)) & 0xff))
+#define ARS_MIX_COLUMN(s) (ARS_XTIME(s) | (uint32_t)(s) << 8 | (uint32_t)(s) << 16 | (ARS_XTIME(s) ^ (s)) << 24),
+static const uint32_t ars_round_table[256] = {ARS_SBOX_LIST(ARS_MIX_COLUMN)};
+
+static inline uint32_t rotl32(uint32_t x, int bits)
+{
+    return x << bits | x >> (32 - bits);
+}
+
+static uint64_t ars_block_hits_scalar(uint64_t seed, uint64_t first_block, uint64_t blocks)
+{
+    uint32_t key[ARS_ROUNDS + 1][4];
+    for (int r = 0; r <= ARS_ROUNDS; r++) {
+        const uint64_t lo = ars_round_key_lo(seed, r), hi = ars_round_key_hi(r);
+        key[r][0] = (uint32_t)lo, key[r][1] = (uint32_t)(lo >> 32), key[r][2] = (uint32_t)hi;
+        key[r][3] = (uint32_t)(hi >> 32);
+    }
+    const uint32_t *t = ars_round_table;
+    uint64_t hits = 0;
+    for (uint64_t b = first_block; b < first_block + blocks; b++) {
+        uint32_t s0 = (uint32_t)b ^ key[0][0], s1 = (uint32_t)(b >> 32) ^ key[0][1], s2 = key[0][2], s3 = key[0][3];
+        for (int r = 1; r < ARS_ROUNDS; r++) {
+            const uint32_t n0 = t[s0 & 0xff] ^ rotl32(t[(s1 >> 8) & 0xff], 8) ^ rotl32(t[(s2 >> 16) & 0xff], 16) ^
+                                rotl32(t[s3 >> 24], 24) ^ key[r][0];
+            const uint32_t n1 = t[s1 & 0xff] ^ rotl32(t[(s2 >> 8) & 0xff], 8) ^ rotl32(t[(s3 >> 16) & 0xff], 16) ^
+                                rotl32(t[s0 >> 24], 24) ^ key[r][1];
+            const uint32_t n2 = t[s2 & 0xff] ^ rotl32(t[(s3 >> 8) & 0xff], 8) ^ rotl32(t[(s0 >> 16) & 0xff], 16) ^
+                                rotl32(t[s1 >> 24], 24) ^ key[r][2];
+            const uint32_t n3 = t[s3 & 0xff] ^ rotl32(t[(s0 >> 8) & 0xff], 8) ^ rotl32(t[(s1 >> 16) & 0xff], 16) ^
+                                rotl32(t[s2 >> 24], 24) ^ key[r][3];
+            s0 = n0, s1 = n1, s2 = n2, s3 = n3;
+        }
+        /* The last round has no MixColumns: the S-box alone. */
+        const ars4x32_ctr w = ars_aes_round((ars4x32_ctr){{s0, s1, s2, s3}},
+                                            (ars4x32_key){{key[ARS_ROUNDS][0], key[ARS_ROUNDS][1],
+                                                           key[ARS_ROUNDS][2], key[ARS_ROUNDS][3]}},
+                                            1);
+        hits += throw_hits(w.v[0], w.v[1]) + throw_hits(w.v[2], w.v[3]);
+    }
+    return hits;
 }
 
 #if PIMC_X86

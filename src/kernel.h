@@ -41,7 +41,7 @@ bool pimc_rng_from_name(const char *text, enum pimc_rng *rng);
 
 /* Kernel paths, named for the instructions they need. One name per width serves
  * both generators:
- *   scalar  portable C (Philox's multiplies; ARS's AES round in plain C)
+ *   scalar  portable C (Philox's multiplies; ARS's AES rounds by table lookup)
  *   aesni   ARS only: AES-NI, 1 block per xmm
  *   neon    ARS only: Armv8 AES instructions (64-bit Arm), 1 block per NEON register
  *   avx2    Philox: AVX2, 4 blocks per ymm; ARS: VAES + AVX2, 2 blocks per ymm
