@@ -9,6 +9,7 @@
 #include "baseline.h"
 
 #include "cli.h"
+#include "exit_status.h"
 #include "report.h"
 #include "schema.h"
 
@@ -31,7 +32,7 @@ static void *allocated(void *p)
 {
     if (p == NULL) {
         fputs("pimc-omp: out of memory\n", stderr);
-        exit(1);
+        exit(PIMC_EXIT_FAILURE);
     }
     return p;
 }

@@ -1,5 +1,7 @@
 #include "reference.h"
 
+#include "exit_status.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,7 +47,7 @@ static double *values(int count)
     double *v = malloc((size_t)(count > 0 ? count : 1) * sizeof *v);
     if (v == NULL) {
         fputs("pimc-omp: out of memory\n", stderr);
-        exit(1);
+        exit(PIMC_EXIT_FAILURE);
     }
     return v;
 }
