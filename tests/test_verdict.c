@@ -11,8 +11,13 @@
 #include "tap.h"
 #include "verdict.h"
 
+#include "report.h"
+
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct pimc_timing timing(double best, double baseline_best, double lost, double stolen)
 {
@@ -225,6 +230,75 @@ static void reference_rows(void)
     pimc_baseline_free(&b);
 }
 
+/* ---- what the writers write, the reader reads back whole ----------------- */
+
+static void round_trip(void)
+{
+    static char places[5001];
+    memset(places, 'p', sizeof places - 1);
+    places[0] = '{';
+    const char *model = "CPU \"Quoted\", with commas,\r\nand lines";
+    struct pimc_context context = {.host = "h", .compiler = "cc", .openmp = "omp", .omp_proc_bind = "",
+                                   .omp_places = places, .omp_schedule = "", .slurm_job_id = "", .version = "v",
+                                   .usable_cpus = 2, .online_cpus = 2, .ranks_on_host = 1, .nodes = 1};
+    snprintf(context.cpu_model, sizeof context.cpu_model, "%s", model);
+    struct pimc_outcome outcome = {.throws_requested = 1000, .throws = 1000, .hits = 785, .hits_agree = true,
+                                   .threads = 2, .ranks = 1, .parallel = {.runs = 1, .median_s = 0.5, .min_s = 0.5,
+                                                                          .max_s = 0.5}};
+    struct pimc_record record = {.context = &context, .outcome = &outcome, .kernel = PIMC_KERNEL_SCALAR,
+                                 .seed = UINT64_C(9223372036854775807), .repeats = 1, .threads_source = "option",
+                                 .timestamp = "2026-01-01T00:00:00Z", .mode = "single", .run = "0",
+                                 .rng = "ars4x32-5"};
+    record.figures = pimc_figures_of(&outcome, PIMC_STRONG);
+    char path[] = "/tmp/pimc-test-XXXXXX";
+    const int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    struct pimc_csv csv;
+    char why[512];
+    struct pimc_baseline b;
+    bool ok = pimc_csv_open(&csv, path, why, sizeof why) == 0 && pimc_csv_append(&csv, &record, why, sizeof why) == 0;
+    pimc_csv_close(&csv);
+    ok = ok && pimc_baseline_read(path, &b, why, sizeof why);
+    tap_ok(ok && b.count == 1 && strcmp(b.rows[0].cpu_model, model) == 0 && b.rows[0].seed == record.seed &&
+               strcmp(b.rows[0].rng, "ars4x32-5") == 0 && b.rows[0].hits == 785 && b.rows[0].parallel_s == 0.5,
+           "CSV written by libcsv, read back by libcsv: quotes, commas, CR LF and seed 2^63-1 whole (%s)",
+           ok ? "read" : why);
+    pimc_baseline_free(&b);
+    FILE *f = fopen(path, "r");
+    static char text[16384];
+    const size_t n = f != NULL ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    text[n] = '\0';
+    tap_ok(strstr(text, places) != NULL, "an OMP_PLACES of 5000 characters is in the CSV whole");
+    unlink(path);
+
+    f = fopen(path, "w");
+    record.seed = UINT64_MAX;
+    pimc_print_json(f, &record);
+    record.seed = UINT64_C(9223372036854775807);
+    pimc_print_json(f, &record);
+    fclose(f);
+    f = fopen(path, "r");
+    const size_t m = f != NULL ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    text[m] = '\0';
+    tap_ok(strstr(text, "\"seed\": 18446744073709551615,") != NULL && strstr(text, places) != NULL,
+           "JSON: a seed of 2^64-1 written as its digits, and the long value whole");
+    const char *second = strchr(text, '\n') + 1;
+    ok = pimc_baseline_parse(second, strlen(second), PIMC_BASELINE_JSON, &b, why, sizeof why);
+    tap_ok(ok && b.count == 1 && strcmp(b.rows[0].cpu_model, model) == 0 && b.rows[0].seed == record.seed,
+           "JSON written by jansson, read back by jansson: the same text and seed 2^63-1 (%s)", ok ? "read" : why);
+    pimc_baseline_free(&b);
+    ok = pimc_baseline_read(path, &b, why, sizeof why);
+    tap_ok(!ok && strstr(why, "too big integer") != NULL && strstr(why, "record a larger seed's in a CSV") != NULL,
+           "a JSON baseline with a seed past 2^63-1 is refused by name: '%s'", why);
+    pimc_baseline_free(&b);
+    unlink(path);
+}
+
 int main(void)
 {
     timing_verdicts();
@@ -234,5 +308,6 @@ int main(void)
     time_alone();
     reader();
     reference_rows();
+    round_trip();
     return tap_done();
 }
