@@ -547,11 +547,13 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         case 'q':
             options->quiet = true;
             break;
-        case 'h':
-            fputs(usage_text, stdout);
+        case 'h': /* under a launcher, from rank 0 alone: once, not once per rank */
+            if (pimc_cluster_launched_rank() == 0)
+                fputs(usage_text, stdout);
             return PIMC_CLI_DONE;
         case 'V':
-            print_version();
+            if (pimc_cluster_launched_rank() == 0)
+                print_version();
             return PIMC_CLI_DONE;
         case ':':
             if (strncmp(argv[optind - 1], "--", 2) != 0)

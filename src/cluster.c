@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #if PIMC_HAVE_MPI
@@ -30,6 +31,15 @@ int pimc_cluster_launched_copies(void)
     if (copies <= 0)
         copies = env_int("SLURM_STEP_NUM_TASKS");
     return copies > 0 ? copies : 1;
+}
+
+int pimc_cluster_launched_rank(void)
+{
+    static const char *const rank_variables[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof rank_variables / sizeof *rank_variables; i++)
+        if (getenv(rank_variables[i]) != NULL)
+            return env_int(rank_variables[i]);
+    return 0;
 }
 
 void pimc_cluster_share(const struct pimc_cluster *c, uint64_t throws, uint64_t *first, uint64_t *count)
@@ -61,7 +71,9 @@ static bool launched_by_mpi(void)
     return false;
 }
 
-/* Rank 0 learns every rank's host, and lists them with their rank ranges. */
+/* Rank 0 learns every rank's host, and lists them with their rank ranges;
+ * `hosts` counts distinct names, so a cyclic placement (srun -m cyclic: n1, n2,
+ * n1, n2) lists n1 twice but counts it once. */
 static void gather_hosts(struct pimc_cluster *c)
 {
     char name[MPI_MAX_PROCESSOR_NAME] = "";
@@ -76,21 +88,28 @@ static void gather_hosts(struct pimc_cluster *c)
     MPI_Comm_free(&node);
 
     if (c->rank == 0 && all != NULL) {
+        const char *host_of = all;
+#define HOST(r) (host_of + (size_t)(r) * MPI_MAX_PROCESSOR_NAME)
         size_t used = 0;
         c->hosts = 0;
         c->host_list[0] = '\0';
+        for (int r = 0; r < c->ranks; r++) {
+            int seen = 0;
+            while (seen < r && strcmp(HOST(seen), HOST(r)) != 0)
+                seen++;
+            c->hosts += seen == r;
+        }
         for (int r = 0; r < c->ranks;) {
             int end = r;
-            while (end + 1 < c->ranks && strcmp(all + (size_t)(end + 1) * MPI_MAX_PROCESSOR_NAME,
-                                                all + (size_t)r * MPI_MAX_PROCESSOR_NAME) == 0)
+            while (end + 1 < c->ranks && strcmp(HOST(end + 1), HOST(r)) == 0)
                 end++;
             if (used < sizeof c->host_list)
                 used += (size_t)snprintf(c->host_list + used, sizeof c->host_list - used, "%s%s (rank%s %d%s%.0d)",
-                                         used ? ", " : "", all + (size_t)r * MPI_MAX_PROCESSOR_NAME,
-                                         end > r ? "s" : "", r, end > r ? "-" : "", end > r ? end : 0);
-            c->hosts++;
+                                         used ? ", " : "", HOST(r), end > r ? "s" : "", r, end > r ? "-" : "",
+                                         end > r ? end : 0);
             r = end + 1;
         }
+#undef HOST
     }
     free(all);
     MPI_Bcast(&c->hosts, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -137,6 +156,24 @@ void pimc_cluster_barrier(const struct pimc_cluster *c)
         MPI_Barrier(MPI_COMM_WORLD);
 }
 
+void pimc_cluster_wait_for_rank0(const struct pimc_cluster *c)
+{
+    /* A millisecond's sleep between polls: the wait costs the CPU next to
+     * nothing and ends at most that long after rank 0 arrives. */
+    const struct timespec nap = {.tv_sec = 0, .tv_nsec = 1000000};
+    MPI_Request request;
+    int done = 0;
+    if (!c->mpi)
+        return;
+    MPI_Ibarrier(MPI_COMM_WORLD, &request);
+    if (c->rank == 0) {
+        MPI_Wait(&request, MPI_STATUS_IGNORE); /* the last to arrive */
+        return;
+    }
+    while (MPI_Test(&request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&nap, NULL);
+}
+
 uint64_t pimc_cluster_sum(const struct pimc_cluster *c, uint64_t value)
 {
     uint64_t sum = value;
@@ -158,13 +195,35 @@ double pimc_cluster_time(const struct pimc_cluster *c)
     return c->mpi ? MPI_Wtime() : pimc_now();
 }
 
+/* One line, whatever the library: Open MPI says "Open MPI v4.1.4, package: ...",
+ * MPICH "MPICH Version:\t4.0.2\nMPICH Release date: ..." (several lines, tabs).
+ * Both become "<name> <version>": "Open MPI 4.1.4", "MPICH 4.0.2". */
 const char *pimc_cluster_library(void)
 {
     static char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int length;
     if (version[0] == '\0') {
-        MPI_Get_library_version(version, &length);
-        version[strcspn(version, ",\n")] = '\0'; /* "Open MPI v4.1.4, package: ..." -> first part */
+        char raw[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+        MPI_Get_library_version(raw, &length);
+        raw[strcspn(raw, ",\n")] = '\0'; /* the first line, up to Open MPI's ", package" */
+        char *value = strstr(raw, "Version:");
+        if (value != NULL) { /* MPICH and its kin: "NAME Version:\tX" */
+            *value = '\0';
+            value += strlen("Version:");
+        } else if ((value = strstr(raw, " v")) != NULL && value[2] >= '0' && value[2] <= '9') {
+            *value = '\0'; /* "Open MPI v4.1.4" */
+            value += 2;
+        } else {
+            value = raw + strlen(raw);
+        }
+        value += strspn(value, " \t");
+        size_t name = strlen(raw);
+        while (name > 0 && (raw[name - 1] == ' ' || raw[name - 1] == '\t'))
+            raw[--name] = '\0';
+        snprintf(version, sizeof version, "%s%s%s", raw, *value ? " " : "", value);
+        for (char *t = version; *t; t++) /* no tab survives into a CSV or a report line */
+            if (*t == '\t')
+                *t = ' ';
     }
     return version;
 }
@@ -181,6 +240,7 @@ void pimc_cluster_stop(const struct pimc_cluster *c) { (void)c; }
 int pimc_cluster_agree(const struct pimc_cluster *c, int status) { return (void)c, status; }
 int pimc_cluster_from_rank0(const struct pimc_cluster *c, int value) { return (void)c, value; }
 void pimc_cluster_barrier(const struct pimc_cluster *c) { (void)c; }
+void pimc_cluster_wait_for_rank0(const struct pimc_cluster *c) { (void)c; }
 uint64_t pimc_cluster_sum(const struct pimc_cluster *c, uint64_t value) { return (void)c, value; }
 double pimc_cluster_max(const struct pimc_cluster *c, double value) { return (void)c, value; }
 double pimc_cluster_time(const struct pimc_cluster *c) { return (void)c, pimc_now(); }

@@ -30,6 +30,15 @@ int pimc_cluster_agree(const struct pimc_cluster *cluster, int status);
 int pimc_cluster_from_rank0(const struct pimc_cluster *cluster, int value);
 
 void pimc_cluster_barrier(const struct pimc_cluster *cluster);
+
+/* Every rank calls it once rank 0 has run a leg alone (the serial reference, a
+ * sweep's 1-core baseline). The others wait in it from the start of that leg,
+ * asleep: MPI_Barrier would busy-poll and take the CPUs rank 0 is timed on. */
+void pimc_cluster_wait_for_rank0(const struct pimc_cluster *cluster);
+
+/* The rank a launcher gave this process, from its environment (0 when none):
+ * known before, and without, MPI, so that --help and --version print once. */
+int pimc_cluster_launched_rank(void);
 uint64_t pimc_cluster_sum(const struct pimc_cluster *cluster, uint64_t value);
 double pimc_cluster_max(const struct pimc_cluster *cluster, double value);
 

@@ -114,15 +114,12 @@ static const struct pimc_cluster *cluster_of(const struct pimc_run_plan *plan, b
 
 /* The run's clock under MPI is the slowest rank's: the barrier lines the ranks
  * up, and the run lasts until the last one is done. */
-static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
-                    struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
+static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
+                         struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
 {
     const struct pimc_cluster *cluster = cluster_of(plan, all_ranks);
     bool stopped = false;
     uint64_t first, share;
-    leg->runs = 0;
-    if (!all_ranks && plan->cluster != NULL && plan->cluster->rank != 0)
-        return true; /* rank 0's leg */
     pimc_cluster_share(cluster, plan->throws, &first, &share);
     if (plan->warm_up) {
         struct pimc_throw_job warm = {.rng = plan->rng, .kernel = plan->kernel, .seed = plan->seed, .threads = threads,
@@ -176,6 +173,21 @@ static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *l
     }
     summarize(leg);
     return !stopped;
+}
+
+/* A leg of rank 0's alone: the other ranks sleep until it is done, so that its
+ * times are those of a machine they leave alone. */
+static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
+                    struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
+{
+    leg->runs = 0;
+    if (all_ranks || plan->cluster == NULL || plan->cluster->ranks == 1)
+        return run_leg_here(plan, threads, label, leg, outcome, have_hits, all_ranks);
+    bool complete = true;
+    if (plan->cluster->rank == 0)
+        complete = run_leg_here(plan, threads, label, leg, outcome, have_hits, false);
+    pimc_cluster_wait_for_rank0(plan->cluster);
+    return complete;
 }
 
 void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome)

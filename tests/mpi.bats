@@ -1,19 +1,31 @@
 #!/usr/bin/env bats
-# Hybrid MPI + OpenMP under Open MPI's mpirun: the same hits for any ranks x
-# threads, rank 0 alone writing, sweeps across ranks, and bad launches that end
-# instead of hanging. PIMC is the binary under test; skipped without MPI.
+# Hybrid MPI + OpenMP under the launcher of the MPI library the binary is built
+# with (Open MPI's mpirun, MPICH's mpiexec, i.e. hydra): the same hits for any
+# ranks x threads, rank 0 alone writing and printing, sweeps across ranks, idle
+# ranks that leave the CPUs alone, and bad launches and lost ranks that end the
+# job instead of hanging it. PIMC is the binary under test; skipped without MPI.
 
 bats_require_minimum_version 1.5.0
 
 setup() {
     : "${PIMC:?set PIMC to the pimc-omp binary}"
-    "$PIMC" --version | grep -q '^MPI: none' && skip "this pimc-omp was built without MPI"
-    command -v mpirun >/dev/null || skip "mpirun not installed"
+    LIBRARY=$("$PIMC" --version | sed -n 's/^MPI: //p')
+    [[ $LIBRARY != none* ]] || skip "this pimc-omp was built without MPI"
     TMP=$(mktemp -d)
     unset OMP_NUM_THREADS SLURM_CPUS_PER_TASK
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # CI runs as root
     # Oversubscribed on purpose (3 ranks x 2 threads on 2 cores): correctness, not speed.
-    MPIRUN=(timeout 120 mpirun --oversubscribe --bind-to none)
+    case $LIBRARY in
+    "Open MPI "*)
+        launcher=$(command -v mpirun.openmpi || command -v mpirun) || skip "mpirun (openmpi-bin) not installed"
+        export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # CI runs as root
+        MPIRUN=(timeout 120 "$launcher" --oversubscribe --bind-to none)
+        ;;
+    "MPICH "*)
+        launcher=$(command -v mpiexec.mpich || command -v mpiexec.hydra) || skip "mpiexec.mpich (mpich) not installed"
+        MPIRUN=(timeout 120 "$launcher" -bind-to none)
+        ;;
+    *) skip "no launcher known for MPI library '$LIBRARY'" ;;
+    esac
 }
 
 teardown() {
@@ -38,7 +50,10 @@ json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[
     run --separate-stderr -0 "${MPIRUN[@]}" -np 3 "$PIMC" -t 1 --csv "$TMP/m.csv" 3e6
     [ "$(grep -c '^  hits' <<< "$output")" -eq 1 ]
     [[ $output == *"3 = 3 ranks x 1 threads"* ]]
-    [[ $output == *"MPI           Open MPI"* ]]
+    # The library on one line, as --version says it ("Open MPI 4.1.4", "MPICH 4.0.2"): no tab, no
+    # second line of MPICH's MPI_Get_library_version.
+    [[ $LIBRARY =~ ^(Open\ MPI|MPICH)\ [0-9]+\.[0-9]+(\.[0-9]+)?$ ]]
+    grep -qxF "  MPI           $LIBRARY" <<< "$output"
     [[ $output == *"hosts"*"(ranks 0-2)"* ]]
     [ "$(wc -l < "$TMP/m.csv")" -eq 2 ]
     python3 - "$TMP/m.csv" <<'PY'
@@ -46,6 +61,7 @@ import csv, sys
 row = next(csv.DictReader(open(sys.argv[1])))
 assert (row["ranks"], row["threads_per_rank"], row["threads"]) == ("3", "1", "3"), row
 assert row["serial_s"] and row["speedup"], "rank 0 ran the serial reference"
+assert row["nodes"] == "1", f"3 ranks on one host are on 1 node, not {row['nodes']}"
 PY
 }
 
@@ -66,21 +82,66 @@ assert len({r["hits"] for r in rows}) == 1
     [[ $stderr == *"rank 1: throws '1e6x' is not a count"* ]]
 }
 
-@test "a rank that dies ends the job instead of hanging it" {
-    "${MPIRUN[@]}" -np 2 "$PIMC" -t 1 1e13 > "$TMP/out" 2> "$TMP/err" &
+@test "--help and --version print once, from rank 0" {
+    run --separate-stderr -0 "${MPIRUN[@]}" -np 3 "$PIMC" --version
+    [ "$(grep -c '^pimc-omp ' <<< "$output")" -eq 1 ]
+    [ "$(grep -c '^MPI: ' <<< "$output")" -eq 1 ]
+    run --separate-stderr -0 "${MPIRUN[@]}" -np 3 "$PIMC" --help
+    [ "$(grep -c -- '--version' <<< "$output")" -eq 1 ]
+}
+
+# cpu_times RANKS PIMC-OPTION... -- each rank's CPU time (user + system, seconds) as "RANK SECONDS"
+# lines, measured by bash's `time` around the rank's process.
+cpu_times() {
+    local ranks=$1
+    shift
+    # shellcheck disable=SC2016 # expanded by each rank's shell
+    "${MPIRUN[@]}" -np "$ranks" bash -c \
+        'TIMEFORMAT="cpu ${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-?}} %U %S"; time "$0" "$@" >/dev/null 2>&1' \
+        "$PIMC" "$@" 2>&1 | awk '$1 == "cpu" { print $2, $3 + $4 }'
+}
+
+@test "idle ranks sleep while rank 0 runs the serial reference alone: their CPU time is their share" {
+    # 2 ranks x 1 thread on this machine's CPUs: rank 1 throws half of the parallel leg, then waits
+    # while rank 0 throws all of them again alone. Asleep, it uses about a third of rank 0's CPU time
+    # (1/2 against 1/2 + 1); spinning in MPI it would use about as much as rank 0.
+    run -0 cpu_times 2 -t 1 1e9
+    echo "$output"
+    rank0=$(awk '$1 == 0 { print $2 }' <<< "$output")
+    rank1=$(awk '$1 == 1 { print $2 }' <<< "$output")
+    [[ -n $rank0 && -n $rank1 ]]
+    python3 -c 'import sys; r0, r1 = map(float, sys.argv[1:]); sys.exit(not r1 < 0.6 * r0)' "$rank0" "$rank1"
+
+    # The same for a sweep's 1-core baseline (rank 0 alone), then 2 x 1 (both ranks).
+    run -0 cpu_times 2 --sweep 1 --repeat 1 1e9
+    echo "$output"
+    rank0=$(awk '$1 == 0 { print $2 }' <<< "$output")
+    rank1=$(awk '$1 == 1 { print $2 }' <<< "$output")
+    python3 -c 'import sys; r0, r1 = map(float, sys.argv[1:]); sys.exit(not r1 < 0.6 * r0)' "$rank0" "$rank1"
+}
+
+@test "a rank that dies ends the job, with a non-zero exit and a message naming it" {
+    "${MPIRUN[@]}" -np 2 "$PIMC" -t 1 --csv "$TMP/lost.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
     launcher=$!
     for _ in $(seq 50); do
-        pids=$(pgrep -f "^$PIMC -t 1 1e13" || true)
+        pids=$(pgrep -f "^$PIMC -t 1 --csv $TMP/lost.csv 1e13" || true)
         [ "$(wc -w <<< "$pids")" -eq 2 ] && break
         sleep 0.2
     done
     victim=$(tail -n 1 <<< "$pids")
     [ -n "$victim" ]
+    sleep 1
     kill -KILL "$victim"
     start=$(date +%s)
     status=0
     wait "$launcher" || status=$?
+    cat "$TMP/out" "$TMP/err"
     [ "$status" -ne 0 ]
     [ $(( $(date +%s) - start )) -lt 30 ]
-    ! pgrep -f "^$PIMC -t 1 1e13"
+    ! pgrep -f "^$PIMC -t 1 --csv $TMP/lost.csv 1e13"
+    # Open MPI: "... process rank 1 with PID N on node H exited on signal 9 (Killed)" (its PID is
+    # sometimes printed as 0); MPICH: "BAD TERMINATION ... PID N RUNNING AT H ... signal 9".
+    grep -Eq "(process rank 1 with PID .* exited on signal 9|PID $victim RUNNING AT)" "$TMP/out" "$TMP/err"
+    # Rank 0 was killed before it wrote: a header at most, never a part of a row.
+    [ ! -s "$TMP/lost.csv" ] || [ "$(wc -l < "$TMP/lost.csv")" -le 1 ]
 }
