@@ -173,8 +173,9 @@ run_step() {
     printf '== %s: job %s: pimc-omp exited with status %d at %s\n' \
         "$job_script" "$SLURM_JOB_ID" "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     [[ -n $stop_signal ]] || return 0
-    # Say what is in the CSV, not what should be: the last column of a row is its slurm_job_id.
-    if grep -q ",partial,.*,$SLURM_JOB_ID\$" "$csv" 2>/dev/null; then
+    # Say what is in the CSV, not what should be. A row's slurm_job_id is followed by the last four
+    # columns of the contract (nodes, rng, segments, throws_resumed), none of them quoted.
+    if grep -Eq ",partial,.*,$SLURM_JOB_ID(,[^,\"]*){4}\$" "$csv" 2>/dev/null; then
         printf '%s: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' \
             "$job_script" "$stop_signal" "$csv"
     else
