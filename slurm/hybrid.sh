@@ -8,7 +8,8 @@
 #
 # Needs a pimc-omp built with MPI (`pimc-omp --version` shows an "MPI:" library, not "none"; see
 # README, "Beyond one node"). Every task of the job is one MPI rank, started by
-# `srun --mpi=pmix --cpus-per-task=T`; each rank runs T OpenMP threads. The throws are split between
+# `srun --mpi=TYPE --kill-on-bad-exit=1 --cpus-per-task=T` (TYPE: pmix or pmi2, see PIMC_SRUN_MPI);
+# each rank runs T OpenMP threads. The throws are split between
 # the ranks and the hits summed, so the result is the same as on one core, for any ranks x threads.
 #
 # Sizing the job (the sbatch line overrides the #SBATCH defaults below: 2 nodes, 2 tasks per node,
@@ -47,9 +48,10 @@
 #   PIMC_MODULES    environment modules to load first, e.g. PIMC_MODULES="gcc openmpi" runs
 #                   `module load gcc openmpi` (when the cluster has the `module` command). Load the
 #                   MPI that pimc-omp was built with.
-#   PIMC_SRUN_MPI   srun's --mpi type (`srun --mpi=list` shows the cluster's). Default pmix, which
-#                   Open MPI 4 and 5 use under srun; e.g. pmi2 for MPICH or Intel MPI built for it.
-#                   Debian's Open MPI does not work with pmi2.
+#   PIMC_SRUN_MPI   srun's --mpi type (`srun --mpi=list` shows the cluster's). Default: the one the
+#                   binary's MPI library (pimc-omp --version, "MPI:") needs: pmix for Open MPI 4 and
+#                   5, pmi2 for MPICH (and Intel MPI, MVAPICH). Debian's Open MPI does not work
+#                   with pmi2, nor Debian's MPICH with pmix.
 #
 # Threads: OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK, OMP_PROC_BIND=close, OMP_PLACES=cores -- one thread
 # per allocated core, kept there. srun gets --cpus-per-task explicitly: from Slurm 22.05 on it no
@@ -110,10 +112,6 @@ source "$slurm_dir/job-common.sh"
 
 start_job "sbatch [-A ACCOUNT] [-p PARTITION] [-N NODES] [--ntasks-per-node=R] [-c T] slurm/hybrid.sh [THROWS]"
 
-mpi_type=${PIMC_SRUN_MPI:-pmix}
-[[ $mpi_type =~ ^[A-Za-z0-9_.-]+$ ]] ||
-    fail "PIMC_SRUN_MPI='$mpi_type' is not an srun --mpi type (srun --mpi=list shows them)"
-
 use_csv results/slurm-runs.csv
 
 cpus=${SLURM_CPUS_PER_TASK:-}
@@ -128,6 +126,16 @@ mpi_library=$(sed -n 's/^MPI: //p' <<<"$pimc_version")
 if ((ntasks > 1)) && [[ -z $mpi_library || $mpi_library == none* ]]; then
     fail "$pimc is built without MPI (--version: MPI: ${mpi_library:-no such line}): its $ntasks tasks would be $ntasks independent runs. Rebuild it with MPI (meson setup build -Dmpi=enabled), or use slurm/pimc.sh for one node"
 fi
+
+# The PMI the binary's MPI library speaks under srun: Open MPI (4 and 5) PMIx, MPICH (and its kin,
+# e.g. Intel MPI, MVAPICH) PMI-2. PIMC_SRUN_MPI overrides it.
+case $mpi_library in
+    MPICH* | "Intel(R) MPI"* | MVAPICH*) mpi_type=pmi2 ;;
+    *) mpi_type=pmix ;;
+esac
+mpi_type=${PIMC_SRUN_MPI:-$mpi_type}
+[[ $mpi_type =~ ^[A-Za-z0-9_.-]+$ ]] ||
+    fail "PIMC_SRUN_MPI='$mpi_type' is not an srun --mpi type (srun --mpi=list shows them)"
 
 # Are the tasks bound to their CPUs? A short step asks each task where it may run. Where tasks on a
 # node share the same CPUs (TaskPlugin=task/none, or --cpu-bind=none), OMP_PROC_BIND=close would put
@@ -161,7 +169,15 @@ else
 fi
 
 # srun takes the tasks and nodes from the allocation; --cpus-per-task must be given (Slurm 22.05).
-cmd=(srun --mpi="$mpi_type" --cpus-per-task="$cpus" "$pimc" --csv "$csv" "$@")
+# --kill-on-bad-exit: a rank that dies (killed, or its node lost) ends the whole step at once;
+# without it the other ranks finish their shares and wait for the lost one's until the time limit.
+cmd=(srun --mpi="$mpi_type" --kill-on-bad-exit=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv" "$@")
+
+# A lost node: see watch_nodes in job-common.sh. PIMC_NODE_CHECK=0 turns the check off.
+node_check_every=${PIMC_NODE_CHECK:-5}
+[[ $node_check_every =~ ^[0-9]+$ ]] ||
+    fail "PIMC_NODE_CHECK='$node_check_every' is not a number of seconds (0: no node check)"
+((node_check_every > 0)) || node_check_every=
 
 print_context_start
 row 'node count' "${SLURM_JOB_NUM_NODES:-${SLURM_NNODES:-1}}"
@@ -170,6 +186,7 @@ row 'ntasks' "$ntasks"
 row 'tasks per node' "${SLURM_TASKS_PER_NODE:-?}"
 row 'cpus per task' "$cpus"
 row 'MPI launcher' "srun --mpi=$mpi_type"
+if [[ -n $node_check_every ]]; then row 'node check' "every $node_check_every s"; else row 'node check' off; fi
 print_context_binary
 row 'task binding' "$binding"
 print_context_run "${cmd[@]}"

@@ -21,11 +21,13 @@
 #   print_context_binary    submit dir, binary, pimc-omp --version's lines, modules
 #   print_context_run CMD   the OpenMP settings, csv, the command, then "== pimc-omp"
 #   run_step CMD            runs the srun command line CMD and reports its end: sets status
+#                           (with node_check_every=SECONDS set before, it also watches the nodes)
 # and exits with "$status". fail MESSAGE prints "SCRIPT: MESSAGE" and exits 2.
 
 : "${job_script:?must be set by the job script that sources job-common.sh}"
 stop_signal=
 srun_pid=
+node_check_every=
 
 # USR1 is Slurm's warning (--signal=B:USR1@60): pimc-omp -- every rank of it under hybrid.sh -- gets
 # one SIGTERM, through the job step, since srun answers SIGTERM by killing its tasks outright. Until
@@ -152,6 +154,34 @@ print_context_run() {
     printf '== pimc-omp\n'
 }
 
+# watch_nodes SECONDS REPORT -- while the step (srun_pid) runs: every SECONDS, one no-op task on each
+# node of the job. A node whose slurmd is gone (crashed, powered off, cut off) cannot start it, and
+# srun names it ("Task launch ... failed on node n3: ..."), within its MessageTimeout. Then the step
+# is cancelled, with a line that names the node, and REPORT gets the node's name. Without this the
+# ranks elsewhere throw on, then wait for the lost ones' hits until the time limit, or until
+# slurmctld declares the node down (SlurmdTimeout, often 300 s): srun does not notice on its own.
+# shellcheck disable=SC2317 # run in the background by run_step
+watch_nodes() {
+    local every=$1 report=$2 out node step
+    while sleep "$every" && kill -0 "$srun_pid" 2>/dev/null; do
+        out=$(timeout $((every + 120)) srun --overlap --mpi=none --job-name=node-check --nodes="$SLURM_JOB_NUM_NODES" \
+            --ntasks-per-node=1 --cpus-per-task=1 true 2>&1) && continue
+        kill -0 "$srun_pid" 2>/dev/null || break # the step ended meanwhile: nothing lost
+        node=$(sed -n 's/.* failed on node \([^: ]*\):.*/\1/p' <<<"$out" | head -n 1)
+        if [[ -z $node ]]; then
+            printf '%s: warning: the node check failed without naming a node: %s\n' "$job_script" "${out//$'\n'/ }"
+            continue
+        fi
+        printf '%s: node %s lost at %s: %s; ending the job step\n' "$job_script" "$node" \
+            "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(grep -m 1 ' failed on node ' <<<"$out")"
+        printf '%s\n' "$node" >"$report"
+        # The step running the ranks: named after the binary (srun's default), not the checks.
+        step=$(squeue -h -s -j "$SLURM_JOB_ID" -o '%i %j' | awk -v name="${pimc##*/}" '$2 == name { print $1; exit }')
+        scancel "${step:-$SLURM_JOB_ID}" 2>/dev/null
+        break
+    done
+}
+
 # run_step COMMAND... -- run the srun command line COMMAND (not when a stop signal came already:
 # exit 143), wait for it through the signals, and say how it ended and, when stopped early, whether
 # the CSV has this job's partial row. Sets status, COMMAND's exit status.
@@ -162,6 +192,12 @@ run_step() {
     fi
     "$@" &
     srun_pid=$!
+    local watcher='' lost_report=''
+    if [[ -n $node_check_every ]] && ((${SLURM_JOB_NUM_NODES:-1} > 1)); then
+        lost_report=$(mktemp) || lost_report=/dev/null
+        watch_nodes "$node_check_every" "$lost_report" &
+        watcher=$!
+    fi
     while :; do
         wait "$srun_pid"
         status=$?
@@ -169,9 +205,29 @@ run_step() {
         if ((status > 128)) && kill -0 "$srun_pid" 2>/dev/null; then continue; fi
         break
     done
+    local lost=
+    if [[ -n $watcher ]]; then
+        kill "$watcher" 2>/dev/null
+        wait "$watcher" 2>/dev/null
+        [[ ! -s $lost_report ]] || lost=$(<"$lost_report")
+        [[ $lost_report == /dev/null ]] || rm -f "$lost_report"
+    fi
 
     printf '== %s: job %s: pimc-omp exited with status %d at %s\n' \
         "$job_script" "$SLURM_JOB_ID" "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    if [[ -n $lost ]]; then
+        ((status != 0)) || status=1
+        printf '%s: the run was lost with node %s: its ranks there are gone, the others were ended; no result\n' \
+            "$job_script" "$lost"
+        return 0
+    fi
+    if [[ -z $stop_signal ]] && ((status > 128)); then
+        # --kill-on-bad-exit: one task killed, every task ended. srun's "error: NODE: task N: ..." line
+        # above names the first.
+        printf '%s: pimc-omp was killed (status %d = signal %d), not stopped: a rank died or was lost, and the job step was ended; srun'"'"'s "error: NODE: task N" lines above say which. No result\n' \
+            "$job_script" "$status" $((status - 128))
+        return 0
+    fi
     [[ -n $stop_signal ]] || return 0
     # Say what is in the CSV, not what should be. A row's slurm_job_id is followed by the last four
     # columns of the contract (nodes, rng, segments, throws_resumed), none of them quoted.

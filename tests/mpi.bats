@@ -138,7 +138,7 @@ cpu_times() {
     cat "$TMP/out" "$TMP/err"
     [ "$status" -ne 0 ]
     [ $(( $(date +%s) - start )) -lt 30 ]
-    ! pgrep -f "^$PIMC -t 1 --csv $TMP/lost.csv 1e13"
+    run ! pgrep -f "^$PIMC -t 1 --csv $TMP/lost.csv 1e13"
     # Open MPI: "... process rank 1 with PID N on node H exited on signal 9 (Killed)" (its PID is
     # sometimes printed as 0); MPICH: "BAD TERMINATION ... PID N RUNNING AT H ... signal 9".
     grep -Eq "(process rank 1 with PID .* exited on signal 9|PID $victim RUNNING AT)" "$TMP/out" "$TMP/err"

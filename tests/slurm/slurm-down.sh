@@ -1,5 +1,6 @@
 #!/bin/bash
-# slurm-down.sh DIR -- stop the private Slurm that slurm-up.sh DIR started, and its jobs.
+# slurm-down.sh DIR -- stop the private Slurm that slurm-up.sh DIR started (one node or several),
+# and its jobs.
 #
 # Cancels every job of that cluster and waits (bounded) for their processes to end while slurmd still
 # runs, then stops slurmd, slurmctld and munged by the PIDs in their pid files under DIR -- checking
@@ -65,7 +66,18 @@ if [[ -f $SLURM_CONF ]] && pid_of slurmctld "$dir/run/slurmctld.pid" >/dev/null;
     done
 fi
 
-stop slurmd "$dir/run/slurmd.pid"
+# One node: slurmd.pid. Several (PIMC_SLURM_NODES): slurmd-NODE.pid each, stopped together, then
+# whatever is left in each node's namespace (a step's processes when slurmd could not end them):
+# everything there was started by this cluster.
+for pidfile in "$dir"/run/slurmd.pid "$dir"/run/slurmd-*.pid; do
+    stop slurmd "$pidfile" &
+done
+wait
+for uts in "$dir"/run/*.uts; do
+    [[ -r $uts ]] || continue
+    node=${uts##*/}
+    "$(dirname "${BASH_SOURCE[0]}")/slurm-node.sh" "$dir" kill "${node%.uts}" | grep -v 'nothing was running' >&2
+done
 stop slurmctld "$dir/run/slurmctld.pid"
 stop munged "$dir/munge/munged.pid"
 exit 0

@@ -1,5 +1,6 @@
 #!/bin/bash
-# slurm-up.sh DIR -- bring up a private, one-node Slurm (munged + slurmctld + slurmd) under DIR.
+# slurm-up.sh DIR -- bring up a private Slurm (munged + slurmctld + one slurmd per node) under DIR:
+# one node by default, or PIMC_SLURM_NODES=N nodes n1..nN, each with a host name of its own.
 #
 # For tests of the job scripts in slurm/ against a real Slurm on one machine, without systemd: every
 # file (config, keys, sockets, state, spool, logs, pid files) lives under DIR, the daemons listen on
@@ -11,7 +12,14 @@
 # failure it prints the daemons' log tails, stops whatever it started and exits 1.
 #
 # Environment:
-#   PIMC_SLURM_CPUS  CPUs the node declares (default 16). It may exceed the real core count so that
+#   PIMC_SLURM_NODES how many nodes (default 1). With 1, the node is this machine under its own host
+#                    name. With N >= 2, nodes n1..nN: N slurmd on this machine (`slurmd -N nK`, each
+#                    with its own port, spool, pid and log file, all on 127.0.0.1), each started in a
+#                    UTS namespace of its own whose host name is nK (slurm-node.sh), so that jobs on
+#                    it see `hostname` = nK and MPI takes the ranks for ones on different hosts. Only
+#                    the host name is private: the network is shared, so all traffic stays on
+#                    loopback. `slurm-node.sh DIR kill nK` takes a node down as a crash would.
+#   PIMC_SLURM_CPUS  CPUs each node declares (default 16). It may exceed the real core count so that
 #                    1..16-CPU submissions can be exercised on a small machine -- plumbing, not timings
 #                    (SlurmdParameters=config_overrides keeps slurmctld from draining the node for it).
 #   PIMC_SLURM_WAIT  seconds to wait for each daemon and for the node to become idle (default 30).
@@ -36,7 +44,7 @@ note() { printf 'slurm-up: %s\n' "$*" >&2; }
 
 [[ $# -eq 1 ]] || { printf 'usage: %s DIR\n' "${0##*/}" >&2; exit 2; }
 [[ $EUID -eq 0 ]] || die "must run as root (slurmd starts jobs as their user); current uid is $EUID"
-for tool in munged mungekey munge unmunge slurmctld slurmd sinfo scontrol ss; do
+for tool in munged mungekey munge unmunge slurmctld slurmd sinfo scontrol ss unshare; do
     command -v "$tool" >/dev/null || die "'$tool' not found; install slurm-wlm, munge and iproute2"
 done
 
@@ -46,7 +54,9 @@ dir=$(cd "$1" && pwd)
 [[ ! -e $dir/slurm.conf ]] || die "$dir already holds a cluster (slurm.conf exists); use a fresh directory"
 cpus=${PIMC_SLURM_CPUS:-16}
 wait_s=${PIMC_SLURM_WAIT:-30}
+nodes=${PIMC_SLURM_NODES:-1}
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "PIMC_SLURM_CPUS='$cpus' is not a positive integer"
+[[ $nodes =~ ^[1-9][0-9]?$ ]] || die "PIMC_SLURM_NODES='$nodes' is not a node count from 1 to 99"
 [[ $wait_s =~ ^[1-9][0-9]*$ ]] || die "PIMC_SLURM_WAIT='$wait_s' is not a positive integer"
 owner=${PIMC_SLURM_OWNER:-}
 [[ -z $owner || -d /proc/$owner ]] || die "PIMC_SLURM_OWNER=$owner is not a running process"
@@ -117,13 +127,18 @@ ln -sf ../munge/munged.log "$dir/log/munged.log"
 munge_ok() { munge -S "$socket" -n | unmunge -S "$socket"; }
 wait_for "$wait_s" "munged to answer on $socket" munge_ok
 
-# Two free TCP ports for slurmctld and slurmd, so a host Slurm or a parallel run does not collide.
+# Free TCP ports for slurmctld and each slurmd (the next ones), so a host Slurm or a parallel run
+# does not collide.
+ports_free() {
+    local k
+    for ((k = 0; k <= nodes; k++)); do port_free "$(($1 + k))" || return 1; done
+}
 ctld_port=
 for _ in $(seq 50); do
     p=$((20000 + RANDOM % 30000))
-    if port_free "$p" && port_free "$((p + 1))"; then ctld_port=$p; break; fi
+    if ports_free "$p"; then ctld_port=$p; break; fi
 done
-[[ -n $ctld_port ]] || die "no two free TCP ports found"
+[[ -n $ctld_port ]] || die "no $((nodes + 1)) consecutive free TCP ports found"
 
 # Node line from the hardware (slurmd -C), with the CPU count replaced by the declared one.
 hw=$(slurmd -C | head -n 1)
@@ -131,24 +146,45 @@ node=$(sed -n 's/^NodeName=\([^ ]*\).*/\1/p' <<<"$hw")
 mem=$(sed -n 's/.* RealMemory=\([0-9]*\).*/\1/p' <<<"$hw")
 [[ -n $node && -n $mem ]] || die "cannot parse 'slurmd -C' output: $hw"
 
+# One node: this machine, by its host name. Several: n1..nN, each slurmd on its own port, with its
+# own spool, pid and log file (%n: the node name), and its own TmpFS -- srun --mpi=pmix puts the
+# step's spmix_appdir there, and nodes sharing /tmp would collide ("File exists").
+if ((nodes == 1)); then
+    node_names=("$node")
+    node_lines="NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus Boards=1 SocketsPerBoard=1 CoresPerSocket=$cpus ThreadsPerCore=1 RealMemory=$mem State=UNKNOWN"
+    per_node="SlurmdPort=$((ctld_port + 1))
+SlurmdSpoolDir=$dir/spool
+SlurmdPidFile=$dir/run/slurmd.pid
+SlurmdLogFile=$dir/log/slurmd.log"
+else
+    node_names=() node_lines=
+    for ((k = 1; k <= nodes; k++)); do
+        node_names+=("n$k")
+        install -d -m 1777 "$dir/tmp-n$k"
+        node_lines+="NodeName=n$k NodeHostName=localhost NodeAddr=127.0.0.1 Port=$((ctld_port + k)) CPUs=$cpus Boards=1 SocketsPerBoard=1 CoresPerSocket=$cpus ThreadsPerCore=1 RealMemory=$mem State=UNKNOWN"$'\n'
+    done
+    node_lines=${node_lines%$'\n'}
+    per_node="SlurmdSpoolDir=$dir/spool/%n
+SlurmdPidFile=$dir/run/slurmd-%n.pid
+SlurmdLogFile=$dir/log/slurmd-%n.log
+TmpFS=$dir/tmp-%n"
+fi
+
 conf=$dir/slurm.conf
 cat >"$conf" <<EOF
-# Generated by tests/slurm/slurm-up.sh: a private one-node test cluster. Not for production.
+# Generated by tests/slurm/slurm-up.sh: a private $nodes-node test cluster. Not for production.
 ClusterName=pimctest
 SlurmctldHost=$node(127.0.0.1)
 SlurmctldPort=$ctld_port
-SlurmdPort=$((ctld_port + 1))
+$per_node
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$socket
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/run/slurmctld.pid
-SlurmdPidFile=$dir/run/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
@@ -166,7 +202,7 @@ JobCompLoc=$dir/jobcomp.txt
 KillWait=5
 MailProg=/bin/true
 SlurmdParameters=config_overrides
-NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus Boards=1 SocketsPerBoard=1 CoresPerSocket=$cpus ThreadsPerCore=1 RealMemory=$mem State=UNKNOWN
+$node_lines
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF=$conf
@@ -174,10 +210,18 @@ export SLURM_CONF=$conf
 # Both daemons fork into the background and write their pid files; -c: start with no saved state.
 slurmctld -c -f "$conf" || die "slurmctld did not start"
 wait_for "$wait_s" "slurmctld to answer" scontrol ping
-slurmd -f "$conf" -N "$node" || die "slurmd did not start"
-node_idle() { [[ $(sinfo -h -n "$node" -o %T) == idle ]]; }
-wait_for "$wait_s" "node $node to become idle (sinfo)" node_idle
+if ((nodes == 1)); then
+    slurmd -f "$conf" -N "$node" || die "slurmd did not start"
+else
+    for name in "${node_names[@]}"; do
+        "$here/slurm-node.sh" "$dir" start "$name" || die "slurmd of node $name did not start"
+    done
+fi
+nodes_idle() {
+    [[ $(sinfo -h -N -o %T | sort -u) == idle && $(sinfo -h -N -o %N | wc -l) -eq $nodes ]]
+}
+wait_for "$wait_s" "nodes ${node_names[*]} to become idle (sinfo)" nodes_idle
 
 ok=1
-note "one-node Slurm up in $dir: node $node, $cpus CPUs declared ($(nproc) real), partition debug, port $ctld_port"
+note "$nodes-node Slurm up in $dir: nodes ${node_names[*]}, $cpus CPUs declared each ($(nproc) real), partition debug, port $ctld_port"
 printf 'export SLURM_CONF=%q\n' "$conf"

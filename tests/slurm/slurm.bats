@@ -20,152 +20,13 @@
 # 1.5 to 2 minutes, most of it the pimc.sh time-limit test, which waits for Slurm's time-limit signal
 # (its checks run every ~30 s).
 
+# shellcheck disable=SC2154 # id and out: set by submit (cluster.bash), output and lines by bats' run
 bats_require_minimum_version 1.5.0
 
-# The CSV columns of pimc-omp's contract, in order.
-CSV_HEADER=timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,z_score,throws_per_s_per_thread,status,throws_requested,mode,run,repeats,serial_min_s,serial_max_s,parallel_min_s,parallel_max_s,ranks,threads_per_rank,usable_cpus,oversubscribed,threads_source,openmp,omp_proc_bind,omp_places,omp_schedule,version,slurm_job_id,nodes,rng,segments,throws_resumed
+load cluster
 
-setup_file() {
-    REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-    PIMC=${PIMC:-$REPO/build/pimc-omp}
-    [[ $PIMC == /* ]] || PIMC=$PWD/$PIMC
-    export REPO PIMC
-    # Nothing of the caller's settings may leak into the jobs through sbatch's --export=ALL.
-    unset PIMC_CSV PIMC_MODULES PIMC_CORES PIMC_SRUN_MPI SLURM_CPU_BIND OMP_NUM_THREADS OMP_PROC_BIND \
-        OMP_PLACES
-
-    # Without root or the Slurm and MUNGE programs the Slurm tests skip, saying why (bats 1.8 cannot
-    # skip from setup_file: each test asks needs_slurm) -- or fail, with PIMC_SLURM_REQUIRED=1 (CI).
-    local missing=() tool
-    for tool in slurmctld slurmd sbatch srun squeue sinfo scancel scontrol munged mungekey munge \
-        unmunge runuser setsid ss python3; do
-        command -v "$tool" >/dev/null || missing+=("$tool")
-    done
-    SLURM_SKIP=
-    if [[ $EUID -ne 0 ]]; then
-        SLURM_SKIP="a private Slurm needs root (slurmd runs jobs as their user)"
-    elif ((${#missing[@]} > 0)); then
-        SLURM_SKIP="no ${missing[*]}: install slurm-wlm, munge, iproute2, python3"
-    fi
-    export SLURM_SKIP
-    if [[ -n $SLURM_SKIP ]]; then
-        if [[ -n ${PIMC_SLURM_REQUIRED:-} ]]; then
-            echo "PIMC_SLURM_REQUIRED is set, but $SLURM_SKIP" >&2
-            return 1
-        fi
-        return 0
-    fi
-
-    TESTDIR=$(mktemp -d /tmp/pimc-slurm.XXXXXX)
-    chmod 0755 "$TESTDIR" # the munge user must reach its socket inside
-    export TESTDIR
-    # PIMC_SLURM_OWNER: should bats itself be killed outright (a test timeout), a watchdog stops Slurm.
-    local env_line
-    env_line=$(PIMC_SLURM_OWNER=$BATS_ROOT_PID "$BATS_TEST_DIRNAME/slurm-up.sh" "$TESTDIR/cluster") ||
-        return 1
-    eval "$env_line"
-    export SLURM_CONF
-}
-
-teardown_file() {
-    [[ -n ${TESTDIR:-} ]] || return 0
-    "$BATS_TEST_DIRNAME/slurm-down.sh" "$TESTDIR/cluster"
-    if [[ -n ${PIMC_SLURM_KEEP:-} ]]; then
-        echo "# kept $TESTDIR (logs in cluster/log)" >&3
-    else
-        rm -rf "$TESTDIR"
-    fi
-}
-
-needs_slurm() {
-    if [[ -n $SLURM_SKIP ]]; then skip "$SLURM_SKIP"; fi
-}
-
-# The binary under test must exist: fail (not skip) when it does not.
-require_pimc() {
-    if [[ ! -f $PIMC || ! -x $PIMC ]]; then
-        echo "PIMC=$PIMC is not an executable file: build pimc-omp (meson compile -C build) or set PIMC" >&2
-        return 1
-    fi
-}
-
-# A fresh submit directory for one test; job output and default CSVs land there.
-workdir() {
-    mkdir -p "$TESTDIR/$1"
-    cd "$TESTDIR/$1" || return 1
-}
-
-# csv_rows FILE COLUMN... -- check FILE is one header (the contract's, exactly) and whole rows (as
-# many fields as header columns, RFC 4180 quoting), then print the given columns of each row.
-csv_rows() {
-    python3 - "$CSV_HEADER" "$@" <<'EOF'
-import csv, sys
-header, path, cols = sys.argv[1].split(","), sys.argv[2], sys.argv[3:]
-with open(path, newline="") as f:
-    rows = list(csv.reader(f))
-if not rows or rows[0] != header:
-    sys.exit(f"{path}: first line is not the contract's header: {rows[0] if rows else 'empty file'}")
-for n, row in enumerate(rows[1:], start=2):
-    if row == header:
-        sys.exit(f"{path}:{n}: a second header")
-    if len(row) != len(header):
-        sys.exit(f"{path}:{n}: {len(row)} fields, not {len(header)}: {row}")
-    print(" ".join(row[header.index(c)] for c in cols))
-EOF
-}
-
-# check_rows FILE COLUMN... -- csv_rows, shown, and required to pass: output and lines hold the rows.
-check_rows() {
-    run csv_rows "$@"
-    echo "$output"
-    [ "$status" -eq 0 ]
-}
-
-# The CPUs a job's processes may run on: this machine's, as task/none binds nothing (nproc would
-# answer OMP_NUM_THREADS instead, if set).
-machine_cpus() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
-
-# job_state ID -- the job's state and exit code from the jobcomp/filetxt log, e.g. "COMPLETED 0:0".
-job_state() {
-    local i line
-    for ((i = 0; i < 50; i++)); do
-        line=$(grep "^JobId=$1 " "$TESTDIR/cluster/jobcomp.txt" 2>/dev/null) && break
-        sleep 0.2
-    done
-    [[ -n $line ]] || { echo "job $1 has no jobcomp line" >&2; return 1; }
-    sed -E 's/.* JobState=([A-Z_]+) .* ExitCode=([0-9:]+).*/\1 \2/' <<<"$line"
-}
-
-# wait_job ID SECONDS -- poll until the job has ended (faster than sbatch --wait's backoff).
-wait_job() {
-    local i state
-    for ((i = 0; i < $2 * 2; i++)); do
-        state=$(squeue -h -t all -j "$1" -o %T 2>/dev/null)
-        case $state in PENDING | RUNNING | CONFIGURING | COMPLETING | SUSPENDED | "") ;; *) return 0 ;; esac
-        sleep 0.5
-    done
-    echo "job $1 did not end within $2 s (state: ${state:-unknown})" >&2
-    return 1
-}
-
-# submit EXIT COMMAND... -- run COMMAND, an `sbatch --parsable ...` (under env, for the job's
-# environment), show what it printed and check that it exits EXIT (with --wait: the job script's exit
-# status). Sets id, the job id, and out, its output file slurm-ID.out, which it shows once the job has
-# ended (with --wait).
-submit() {
-    local want=$1
-    shift
-    run "$@"
-    echo "$output"
-    if [[ $status -ne $want ]]; then
-        echo "exit status $status, not $want: $*" >&2
-        return 1
-    fi
-    id=${output%%;*}
-    [[ $id =~ ^[0-9]+$ ]] || { echo "no job id in sbatch's output" >&2; return 1; }
-    out=slurm-$id.out
-    [[ " $* " != *" --wait "* ]] || cat "$out"
-}
+setup_file() { start_test_cluster 1; }
+teardown_file() { stop_test_cluster; }
 
 @test "pimc.sh with sbatch --wait -c 2: defaults for binary, CSV and output; context, result, one row" {
     needs_slurm
@@ -363,11 +224,6 @@ require_pmix() {
     touch "$TESTDIR/pmix-works"
 }
 
-# plain_hits THROWS [OPTION...] -- the hits of one single-process, one-thread run, outside Slurm.
-plain_hits() {
-    "$PIMC" -t 1 --no-serial --json "$@" | python3 -c 'import json, sys; print(json.load(sys.stdin)["hits"])'
-}
-
 @test "hybrid.sh -N 1 --ntasks-per-node=2 -c 1: srun --mpi=pmix, 2 ranks x 1 thread, the one-core hits" {
     needs_slurm
     require_pmix
@@ -394,7 +250,7 @@ plain_hits() {
     grep -Eq '^OMP_PROC_BIND +false$' "$out"
     grep -Eq '^OMP_PLACES +\(unset\)$' "$out"
     grep -Eq "^csv +$TESTDIR/hybrid/results/slurm-runs.csv\$" "$out"
-    grep -Eq -- '^command +srun --mpi=pmix --cpus-per-task=1 .*/pimc-omp --csv .*/slurm-runs.csv 2e7$' "$out"
+    grep -Eq -- '^command +srun --mpi=pmix --kill-on-bad-exit=1 --cpus-per-task=1 .*/pimc-omp --csv .*/slurm-runs.csv 2e7$' "$out"
     # pimc-omp's report, printed once (by rank 0)
     [ "$(grep -c '^  threads ' "$out")" -eq 1 ]
     grep -Eq '^  threads +2 = 2 ranks x 1 threads ' "$out"
@@ -451,7 +307,7 @@ plain_hits() {
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 1 --ntasks-per-node=2 -c 1 \
         "$REPO/slurm/hybrid.sh" --sweep 1,2 --repeat 1 1e7
     [ "$(job_state "$id")" = "COMPLETED 0:0" ]
-    grep -Eq -- '^command +srun --mpi=pmix --cpus-per-task=1 .*/pimc-omp --csv .*/sweep.csv --sweep 1,2 --repeat 1 1e7$' "$out"
+    grep -Eq -- '^command +srun --mpi=pmix --kill-on-bad-exit=1 --cpus-per-task=1 .*/pimc-omp --csv .*/sweep.csv --sweep 1,2 --repeat 1 1e7$' "$out"
     grep -Eq '^1 +[0-9.]+ ' "$out"        # the table: the baseline (rank 0, 1 thread)
     grep -Eq '^2 \(2x1\) +[0-9.]+ ' "$out" # 2 ranks x 1 thread
     grep -Eq '^4 \(2x2\) +[0-9.]+ ' "$out" # 2 ranks x 2 threads
@@ -534,7 +390,7 @@ plain_hits() {
     if ! command -v shellcheck >/dev/null && [[ -z ${PIMC_SLURM_REQUIRED:-} ]]; then
         skip "no shellcheck (apt-get install shellcheck)"
     fi
-    run shellcheck -x "$REPO"/slurm/*.sh "$REPO"/tests/slurm/*.sh "$REPO"/tests/slurm/*.bats
+    run shellcheck -x "$REPO"/slurm/*.sh "$REPO"/tests/slurm/*.sh "$REPO"/tests/slurm/*.bats "$REPO"/tests/slurm/*.bash
     echo "$output"
     [ "$status" -eq 0 ]
 }

@@ -1,0 +1,287 @@
+#!/usr/bin/env bats
+# tests/slurm/multinode.bats -- the job scripts and the MPI launchers across a real three-node Slurm.
+#
+#   PIMC=$PWD/build/pimc-omp bats --tap tests/slurm/multinode.bats
+#   meson test -C build --suite multinode            (tests/meson.build passes PIMC)
+#
+# setup_file brings up a private Slurm of three nodes n1, n2, n3 on this machine (slurm-up.sh with
+# PIMC_SLURM_NODES=3: one slurmctld, three slurmd, each node with its own host name, all on
+# loopback); teardown_file stops it by PID and leaves nothing running (see cluster.bash). The jobs
+# run pimc-omp built with either MPI library: Open MPI under srun --mpi=pmix and mpirun, MPICH under
+# srun --mpi=pmi2 and mpiexec (hydra) -- hybrid.sh picks the srun type from the binary. The tests
+# check the hits against the one-core hits, the hosts in the report and the ranks, threads_per_rank
+# and nodes columns; then they kill a rank, and a whole node (its slurmd, job steps and tasks), in
+# the middle of a run, and the job must end within 30 s, non-zero, saying what was lost, with no
+# torn row in the CSV. Needs root, slurm-wlm, munge, libpmix-dev (pmix) and a pimc-omp built with
+# MPI; skips without root or the programs (PIMC_SLURM_REQUIRED=1 makes that a failure). About 3
+# minutes on a 2-core machine.
+
+# shellcheck disable=SC2154 # id and out: set by submit (cluster.bash), output and lines by bats' run
+bats_require_minimum_version 1.5.0
+
+load cluster
+
+setup_file() {
+    # MPI traffic between the "nodes" (one machine under three host names) stays on loopback: Open
+    # MPI would also try this machine's other addresses, UCX (MPICH's transport) and hydra too.
+    export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
+    export UCX_NET_DEVICES=lo HYDRA_IFACE=lo
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    start_test_cluster 3
+}
+teardown_file() { stop_test_cluster; }
+
+# The binary's MPI library, the srun --mpi type it needs, and its own launcher.
+require_mpi() {
+    require_pimc || return 1
+    LIBRARY=$("$PIMC" --version 2>/dev/null | sed -n 's/^MPI: //p')
+    case $LIBRARY in
+    "Open MPI "*) SRUN_MPI=pmix LAUNCHER=(mpirun.openmpi --bind-to none) ;;
+    "MPICH "*) SRUN_MPI=pmi2 LAUNCHER=(mpiexec.mpich -bind-to none) ;;
+    *)
+        echo "PIMC=$PIMC has no MPI library this test knows (--version: MPI: ${LIBRARY:-no such line}): build it with meson setup -Dmpi=enabled" >&2
+        return 1
+        ;;
+    esac
+    command -v "${LAUNCHER[0]}" >/dev/null || { echo "no ${LAUNCHER[0]} for $LIBRARY" >&2; return 1; }
+}
+
+# wait_for_output FILE -- until the job script has started pimc-omp (its "== pimc-omp" line).
+wait_for_output() {
+    local i
+    for ((i = 0; i < 150; i++)); do
+        grep -q '^== pimc-omp$' "$1" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    echo "$1: pimc-omp never started" >&2
+    return 1
+}
+
+# ranks_of NODE -- the PIDs of pimc-omp processes on NODE (in its namespace), one a line.
+ranks_of() {
+    local ns p
+    read -r ns <"$TESTDIR/cluster/run/$1.uts"
+    for p in /proc/[0-9]*; do
+        [[ $(readlink "$p/ns/uts" 2>/dev/null) == "$ns" && $(cat "$p/comm" 2>/dev/null) == pimc-omp ]] &&
+            echo "${p#/proc/}"
+    done
+    return 0 # (bats runs with set -e: the loop's last test must not fail the caller)
+}
+
+# wait_for_ranks NODE -- until a rank runs on NODE; prints its PID.
+wait_for_ranks() {
+    local i pids
+    for ((i = 0; i < 150; i++)); do
+        pids=$(ranks_of "$1")
+        [[ -n $pids ]] && { head -n 1 <<<"$pids"; return 0; }
+        sleep 0.2
+    done
+    echo "no rank ever ran on $1" >&2
+    return 1
+}
+
+# back_up NODE -- a node killed by a test comes back (ReturnToService=2) for the next tests.
+back_up() {
+    "$REPO/tests/slurm/slurm-node.sh" "$TESTDIR/cluster" start "$1"
+    local i
+    for ((i = 0; i < 300; i++)); do
+        [[ $(sinfo -h -n "$1" -o %T) == idle ]] && return 0
+        sleep 0.2
+    done
+    echo "node $1 did not come back: $(sinfo -h -n "$1" -o '%T %E')" >&2
+    return 1
+}
+
+# no_torn_rows CSV -- the CSV, if any, is a header and whole rows (csv_rows checks every row's fields);
+# empty when pimc-omp was killed after it created the file, before it wrote anything.
+no_torn_rows() {
+    [[ -s $1 ]] || return 0
+    run csv_rows "$1" status
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "three nodes, each with its own host name" {
+    needs_slurm
+    [ "$(sinfo -h -N -o '%N %T' | sort | tr '\n' ' ')" = "n1 idle n2 idle n3 idle " ]
+    run -0 srun -N 3 --ntasks-per-node=1 hostname
+    [ "$(sort <<<"$output" | tr '\n' ' ')" = "n1 n2 n3 " ]
+    [ "$(hostname)" != n1 ] # the test's own host name is untouched
+}
+
+@test "hybrid.sh -N 3 with 1 and 2 tasks per node: srun --mpi for the library, the one-core hits, 3 hosts" {
+    needs_slurm
+    require_mpi
+    workdir hybrid
+    csv=$TESTDIR/hybrid/runs.csv
+    want=$(plain_hits 3e7 --seed 5)
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 3 --ntasks-per-node=1 -c 1 \
+        "$REPO/slurm/hybrid.sh" --seed 5 --no-serial 3e7
+    grep -Eq "^MPI launcher +srun --mpi=$SRUN_MPI\$" "$out"
+    grep -Eq '^node count +3$' "$out"
+    grep -Eq '^  threads +3 = 3 ranks x 1 threads ' "$out"
+    grep -Eq '^  hosts +n1 \(rank 0\), n2 \(rank 1\), n3 \(rank 2\);' "$out"
+    grep -qxF "  MPI           $LIBRARY" "$out"
+    grep -Eq "^  hits +$want\$" "$out"
+    first=$id
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 3 --ntasks-per-node=2 -c 1 \
+        "$REPO/slurm/hybrid.sh" --seed 5 --no-serial 3e7
+    grep -Eq '^  threads +6 = 6 ranks x 1 threads ' "$out"
+    grep -Eq '^  hosts +n1 \(ranks 0-1\), n2 \(ranks 2-3\), n3 \(ranks 4-5\);' "$out"
+
+    check_rows "$csv" ranks threads_per_rank threads nodes hits status slurm_job_id
+    [ "${lines[0]}" = "3 1 3 3 $want complete $first" ]
+    [ "${lines[1]}" = "6 1 6 3 $want complete $id" ]
+    # The host column is rank 0's: n1.
+    check_rows "$csv" host
+    [ "${lines[*]}" = "n1 n1" ]
+}
+
+@test "hybrid.sh --sweep across 3 nodes: the 1-core baseline on one node, then 3 x 1 and 3 x 2" {
+    needs_slurm
+    require_mpi
+    workdir sweep
+    csv=$TESTDIR/sweep/sweep.csv
+    want=$(plain_hits 1e7)
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 3 --ntasks-per-node=1 -c 2 \
+        "$REPO/slurm/hybrid.sh" --sweep 1,2 --repeat 1 1e7
+    grep -Eq '^3 \(3x1\) +[0-9.]+ ' "$out"
+    grep -Eq '^6 \(3x2\) +[0-9.]+ ' "$out"
+    check_rows "$csv" ranks threads_per_rank threads nodes hits status
+    [ "${#lines[@]}" -eq 3 ]
+    [ "${lines[0]}" = "1 1 1 1 $want complete" ]
+    [ "${lines[1]}" = "3 1 3 3 $want complete" ]
+    [ "${lines[2]}" = "3 2 6 3 $want complete" ]
+}
+
+@test "the library's own launcher across the 3 nodes: mpirun (Open MPI) or mpiexec (MPICH, hydra)" {
+    needs_slurm
+    require_mpi
+    workdir launcher
+    want=$(plain_hits 3e7)
+    printf '#!/bin/bash\n"$@"\n' >job.sh
+    submit 0 sbatch --wait --parsable -N 3 --ntasks-per-node=1 -c 1 job.sh \
+        "${LAUNCHER[@]}" -n 3 "$PIMC" -t 1 --no-serial --csv "$PWD/l.csv" 3e7
+    grep -Eq '^  hosts +n1 \(rank 0\), n2 \(rank 1\), n3 \(rank 2\);' "$out"
+    check_rows l.csv ranks nodes hits
+    [ "$output" = "3 3 $want" ]
+}
+
+@test "scaling.sh and sweep.sh on the 3-node partition: one-node jobs, rows from the nodes' host names" {
+    needs_slurm
+    require_pimc
+    workdir scaling
+    run env PIMC="$PIMC" "$REPO/slurm/scaling.sh" --cores "1 2 4" -p debug -t 5 1e7
+    echo "$output"
+    [ "$status" -eq 0 ]
+    report=$(sed -n 's/^submitted job \([0-9]*\): report.*/\1/p' <<<"$output")
+    csv=$(sed -n 's/^csv  *//p' <<<"$output")
+    wait_job "$report" 120
+    [ "$(job_state "$report")" = "COMPLETED 0:0" ]
+    check_rows "$csv" threads status nodes host
+    [ "$(cut -d' ' -f1-3 <<<"$output" | sort -n | tr '\n' '/')" = "1 complete 1/2 complete 1/4 complete 1/" ]
+    hosts=$(cut -d' ' -f4 <<<"$output")
+    run ! grep -Ev '^n[1-3]$' <<<"$hosts" # every host is a node's own name
+
+    submit 0 env PIMC="$PIMC" sbatch --wait --parsable "$REPO/slurm/sweep.sh" 1e7
+    check_rows "results/sweep-$id.csv" status mode nodes host
+    [ "$(sort -u <<<"$output" | wc -l)" -eq 1 ]
+    [[ ${lines[0]} =~ ^complete\ strong\ 1\ n[1-3]$ ]]
+}
+
+@test "a rank killed mid-run under srun: the job ends within 30 s, non-zero, naming the task and node" {
+    needs_slurm
+    require_mpi
+    workdir lost-rank
+    csv=$TESTDIR/lost-rank/lost.csv
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 \
+        "$REPO/slurm/hybrid.sh" 1e13
+    wait_for_output "$out"
+    victim=$(wait_for_ranks n2)
+    sleep 2 # well into the throws
+    kill -KILL "$victim"
+    start=$SECONDS
+    wait_job "$id" 30
+    echo "ended $((SECONDS - start)) s after the kill"
+    cat "$out"
+    ((SECONDS - start <= 30))
+    state=$(job_state "$id")
+    [[ $state == FAILED\ * && $state != "FAILED 0:0" ]]
+    grep -Eq '^srun: error: n2: task 1: Killed' "$out"
+    grep -q '^hybrid.sh: pimc-omp was killed (status 137 = signal 9), not stopped: a rank died or was lost' "$out"
+    [ -z "$(ranks_of n1)$(ranks_of n2)$(ranks_of n3)" ]
+    no_torn_rows "$csv"
+}
+
+@test "a node lost mid-run under srun (its slurmd, steps and ranks killed): the job ends within 30 s, naming it" {
+    needs_slurm
+    require_mpi
+    workdir lost-node
+    csv=$TESTDIR/lost-node/lost.csv
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 \
+        "$REPO/slurm/hybrid.sh" 1e13
+    wait_for_output "$out"
+    wait_for_ranks n3 >/dev/null
+    grep -Eq '^node check +every 5 s$' "$out"
+    sleep 2
+    run -0 "$REPO/tests/slurm/slurm-node.sh" "$TESTDIR/cluster" kill n3
+    echo "$output"
+    [[ $output == "killed node n3: "*slurmd*pimc-omp* ]]
+    start=$SECONDS
+    # The batch script ends; the job itself stays COMPLETING until n3 is back or declared down.
+    for ((i = 0; i < 60; i++)); do
+        grep -q "^== hybrid.sh: job $id: pimc-omp exited with status" "$out" && break
+        sleep 0.5
+    done
+    echo "ended $((SECONDS - start)) s after the kill"
+    cat "$out"
+    ((SECONDS - start <= 30))
+    grep -Eq '^hybrid.sh: node n3 lost at .*failed on node n3' "$out"
+    grep -q '^hybrid.sh: the run was lost with node n3' "$out"
+    run ! grep -q "^== hybrid.sh: job $id: pimc-omp exited with status 0 " "$out"
+    [ -z "$(ranks_of n1)$(ranks_of n2)" ]
+    no_torn_rows "$csv"
+    back_up n3
+    wait_job "$id" 60
+    state=$(job_state "$id")
+    [[ $state != "COMPLETED 0:0" ]]
+}
+
+@test "a rank killed, then a node lost, under the library's own launcher: the job ends within 30 s" {
+    needs_slurm
+    require_mpi
+    workdir lost-launcher
+    # shellcheck disable=SC2016 # the job script's own expansions
+    printf '#!/bin/bash\n"$@"\nstatus=$?\necho "launcher exited with status $status"\nexit $status\n' >job.sh
+    for what in rank node; do
+        submit 0 sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 job.sh \
+            "${LAUNCHER[@]}" -n 3 "$PIMC" -t 1 --csv "$PWD/$what.csv" 1e13
+        victim=$(wait_for_ranks n3)
+        sleep 2
+        if [[ $what == rank ]]; then
+            kill -KILL "$victim"
+        else
+            "$REPO/tests/slurm/slurm-node.sh" "$TESTDIR/cluster" kill n3
+        fi
+        start=$SECONDS
+        for ((i = 0; i < 60; i++)); do
+            grep -q '^launcher exited with status' "$out" 2>/dev/null && break
+            sleep 0.5
+        done
+        echo "$what: ended $((SECONDS - start)) s after the kill"
+        cat "$out"
+        ((SECONDS - start <= 30))
+        grep -Eq '^launcher exited with status [1-9]' "$out"
+        case $LIBRARY:$what in
+        # Open MPI names the rank, or the node whose daemon it lost; hydra names the process only.
+        "Open MPI "*:rank) grep -Eq 'process rank 2 with PID .* on node n3 exited on signal 9' "$out" ;;
+        "Open MPI "*:node) grep -Eq 'Remote daemon: .* on node n3' "$out" ;;
+        MPICH*:rank) grep -Eq "PID $victim RUNNING AT n3" "$out" ;;
+        MPICH*:node) grep -Eq 'mpiexec@n1' "$out" ;;
+        esac
+        [ -z "$(ranks_of n1)$(ranks_of n2)" ]
+        no_torn_rows "$PWD/$what.csv"
+        [[ $what == rank ]] || back_up n3
+        wait_job "$id" 60
+    done
+}
