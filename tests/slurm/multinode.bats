@@ -31,6 +31,16 @@ setup_file() {
 }
 teardown_file() { stop_test_cluster; }
 
+# A test that failed after killing a node leaves it down: the next ones need all three.
+teardown() {
+    [[ -z ${SLURM_SKIP:-} && -d ${TESTDIR:-}/cluster/run ]] || return 0
+    local node pid
+    for node in n1 n2 n3; do
+        pid=$(cat "$TESTDIR/cluster/run/slurmd-$node.pid" 2>/dev/null)
+        [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == slurmd ]] || back_up "$node"
+    done
+}
+
 # The binary's MPI library, the srun --mpi type it needs, and its own launcher.
 require_mpi() {
     require_pimc || return 1
@@ -109,7 +119,7 @@ no_torn_rows() {
     [ "$(hostname)" != n1 ] # the test's own host name is untouched
 }
 
-@test "hybrid.sh -N 3 with 1 and 2 tasks per node: srun --mpi for the library, the one-core hits, 3 hosts" {
+@test "hybrid.sh -N 3 with 1 and 2 tasks per node, block and cyclic: srun --mpi for the library, the one-core hits, 3 nodes" {
     needs_slurm
     require_mpi
     workdir hybrid
@@ -129,12 +139,19 @@ no_torn_rows() {
     grep -Eq '^  threads +6 = 6 ranks x 1 threads ' "$out"
     grep -Eq '^  hosts +n1 \(ranks 0-1\), n2 \(ranks 2-3\), n3 \(ranks 4-5\);' "$out"
 
+    second=$id
+    # Cyclic placement (srun takes sbatch's -m): n1 n2 n3 n1 n2 n3 -- still 3 distinct nodes.
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -m cyclic -N 3 --ntasks-per-node=2 -c 1 \
+        "$REPO/slurm/hybrid.sh" --seed 5 --no-serial 3e7
+    grep -Eq '^  hosts +n1 \(rank 0\), n2 \(rank 1\), n3 \(rank 2\), n1 \(rank 3\), n2 \(rank 4\), n3 \(rank 5\);' "$out"
+
     check_rows "$csv" ranks threads_per_rank threads nodes hits status slurm_job_id
     [ "${lines[0]}" = "3 1 3 3 $want complete $first" ]
-    [ "${lines[1]}" = "6 1 6 3 $want complete $id" ]
+    [ "${lines[1]}" = "6 1 6 3 $want complete $second" ]
+    [ "${lines[2]}" = "6 1 6 3 $want complete $id" ]
     # The host column is rank 0's: n1.
     check_rows "$csv" host
-    [ "${lines[*]}" = "n1 n1" ]
+    [ "${lines[*]}" = "n1 n1 n1" ]
 }
 
 @test "hybrid.sh --sweep across 3 nodes: the 1-core baseline on one node, then 3 x 1 and 3 x 2" {
@@ -226,7 +243,7 @@ no_torn_rows() {
     sleep 2
     run -0 "$REPO/tests/slurm/slurm-node.sh" "$TESTDIR/cluster" kill n3
     echo "$output"
-    [[ $output == "killed node n3: "*slurmd*pimc-omp* ]]
+    [[ $output == "killed node n3: "* && $output == *"(slurmd)"* && $output == *"(pimc-omp)"* ]]
     start=$SECONDS
     # The batch script ends; the job itself stays COMPLETING until n3 is back or declared down.
     for ((i = 0; i < 60; i++)); do
