@@ -186,6 +186,40 @@ static void fill_engine_leg(struct pimc_leg *out, const struct leg *leg)
     out->max_s = sorted[leg->runs - 1];
 }
 
+/* A warm-up of each leg, then the rounds, the legs interleaved so that a burst
+ * of load falls on all of them alike; false when a signal stopped it. */
+static bool measure(struct leg *const *order, const struct pimc_run_plan *base, int usable_cpus, int rounds)
+{
+    bool going = true;
+    for (int i = 0; i < 3 && going; i++)
+        if (order[i] != NULL)
+            going = time_run(order[i], base, usable_cpus, true);
+    for (int r = 0; r < rounds && going; r++)
+        for (int i = 0; i < 3 && going; i++)
+            if (order[i] != NULL)
+                going = time_run(order[i], base, usable_cpus, false);
+    return going;
+}
+
+/* The measured result, as the engine's outcome: for --csv, and for its
+ * verification. Every leg of the same throws must agree on the hits. */
+static struct pimc_outcome outcome_of(const struct leg *par, const struct leg *ser, const struct leg *sca)
+{
+    struct pimc_outcome outcome = {
+        .throws_requested = par->throws,
+        .throws = par->throws,
+        .hits = par->hits,
+        .hits_agree = par->hits_agree && (ser->runs == 0 || (ser->hits_agree && ser->hits == par->hits)) &&
+                      (sca->runs == 0 || sca->hits_agree) &&
+                      (sca->runs == 0 || sca->throws != par->throws || sca->hits == par->hits),
+        .threads = par->team,
+        .ranks = 1,
+    };
+    fill_engine_leg(&outcome.parallel, par);
+    fill_engine_leg(&outcome.serial, ser);
+    return outcome;
+}
+
 /* ---- the verdicts, from the legs and the reference ----------------------- */
 
 enum { HITS, KERNEL, THROUGHPUT, EFFICIENCY, SPEED_VS_SCALAR, METRICS };
@@ -361,15 +395,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
                         .throws = c->throws < SCALAR_LEG_THROWS ? c->throws : SCALAR_LEG_THROWS};
     struct leg *order[3] = {par, serial ? ser : NULL, scalar ? sca : NULL};
     const struct pimc_run_plan base = {.rng = options->rng, .seed = c->seed, .stop = stop};
-    bool going = true;
-    for (int i = 0; i < 3 && going; i++)
-        if (order[i] != NULL)
-            going = time_run(order[i], &base, context->usable_cpus, true);
-    for (int r = 0; r < options->repeats && going; r++)
-        for (int i = 0; i < 3 && going; i++)
-            if (order[i] != NULL)
-                going = time_run(order[i], &base, context->usable_cpus, false);
-    if (!going) {
+    if (!measure(order, &base, context->usable_cpus, options->repeats)) {
         fprintf(stderr, "pimc-omp: --check stopped by signal %d: no verdict\n", (int)*stop_signal);
         pimc_baseline_free(&baseline);
         return PIMC_EXIT_SIGNAL + (int)*stop_signal;
@@ -381,19 +407,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
         fprintf(stderr, "pimc-omp: warning: no scheduler statistics (/proc/self/task/*/schedstat): time taken by "
                         "other processes cannot be discounted\n");
 
-    /* The measured result, as a record: for --csv, and for its verification. */
-    struct pimc_outcome outcome = {
-        .throws_requested = c->throws,
-        .throws = c->throws,
-        .hits = par->hits,
-        .hits_agree = par->hits_agree && (ser->runs == 0 || (ser->hits_agree && ser->hits == par->hits)) &&
-                      (sca->runs == 0 || sca->hits_agree) && (sca->runs == 0 || sca->throws != c->throws ||
-                                                               sca->hits == par->hits),
-        .threads = par->team,
-        .ranks = 1,
-    };
-    fill_engine_leg(&outcome.parallel, par);
-    fill_engine_leg(&outcome.serial, ser);
+    const struct pimc_outcome outcome = outcome_of(par, ser, sca);
     struct pimc_record record = {
         .context = context,
         .outcome = &outcome,
