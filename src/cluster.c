@@ -156,22 +156,27 @@ void pimc_cluster_barrier(const struct pimc_cluster *c)
         MPI_Barrier(MPI_COMM_WORLD);
 }
 
+/* Completes a collective asleep: a short spin for the usual case (every rank
+ * there at once), then a millisecond's sleep between polls, so that a rank
+ * waiting for others costs the CPU next to nothing and wakes at most that long
+ * after they arrive. A blocking MPI call would busy-poll the whole time. */
+static void wait_quietly(MPI_Request *request)
+{
+    const struct timespec nap = {.tv_sec = 0, .tv_nsec = 1000000};
+    const double spin_until = MPI_Wtime() + 100e-6;
+    int done = 0;
+    while (MPI_Test(request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        if (MPI_Wtime() > spin_until)
+            nanosleep(&nap, NULL);
+}
+
 void pimc_cluster_wait_for_rank0(const struct pimc_cluster *c)
 {
-    /* A millisecond's sleep between polls: the wait costs the CPU next to
-     * nothing and ends at most that long after rank 0 arrives. */
-    const struct timespec nap = {.tv_sec = 0, .tv_nsec = 1000000};
     MPI_Request request;
-    int done = 0;
     if (!c->mpi)
         return;
     MPI_Ibarrier(MPI_COMM_WORLD, &request);
-    if (c->rank == 0) {
-        MPI_Wait(&request, MPI_STATUS_IGNORE); /* the last to arrive */
-        return;
-    }
-    while (MPI_Test(&request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
-        nanosleep(&nap, NULL);
+    wait_quietly(&request);
 }
 
 uint64_t pimc_cluster_sum(const struct pimc_cluster *c, uint64_t value)
@@ -182,11 +187,16 @@ uint64_t pimc_cluster_sum(const struct pimc_cluster *c, uint64_t value)
     return sum;
 }
 
+/* The first collective after the throws: ranks that finish their share early
+ * wait here, asleep, for the slowest (it may share their node). */
 double pimc_cluster_max(const struct pimc_cluster *c, double value)
 {
     double max = value;
-    if (c->mpi)
-        MPI_Allreduce(&value, &max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    if (c->mpi) {
+        MPI_Request request;
+        MPI_Iallreduce(&value, &max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &request);
+        wait_quietly(&request);
+    }
     return max;
 }
 

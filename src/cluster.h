@@ -40,6 +40,7 @@ void pimc_cluster_wait_for_rank0(const struct pimc_cluster *cluster);
  * known before, and without, MPI, so that --help and --version print once. */
 int pimc_cluster_launched_rank(void);
 uint64_t pimc_cluster_sum(const struct pimc_cluster *cluster, uint64_t value);
+/* Waits asleep (see pimc_cluster_wait_for_rank0) for the slowest rank. */
 double pimc_cluster_max(const struct pimc_cluster *cluster, double value);
 
 /* MPI_Wtime under MPI, the monotonic clock otherwise. */
