@@ -52,6 +52,11 @@
 #                   binary's MPI library (pimc-omp --version, "MPI:") needs: pmix for Open MPI 4 and
 #                   5, pmi2 for MPICH (and Intel MPI, MVAPICH). Debian's Open MPI does not work
 #                   with pmi2, nor Debian's MPICH with pmix.
+#   PIMC_NODE_CHECK seconds between checks that every node of the job still answers (default 5; 0:
+#                   none). With more than one node, a no-op task is started on each; a node that
+#                   cannot start one (its slurmd gone: crashed, cut off) is named in the output and
+#                   the run is ended, instead of the other ranks waiting for its hits until the time
+#                   limit. A rank that dies ends the run through srun's --kill-on-bad-exit.
 #
 # Threads: OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK, OMP_PROC_BIND=close, OMP_PLACES=cores -- one thread
 # per allocated core, kept there. srun gets --cpus-per-task explicitly: from Slurm 22.05 on it no
@@ -75,7 +80,8 @@
 # in slurm/ of the submit directory).
 #
 # Exit status: pimc-omp's (0 ok, 2 bad usage on any rank, 3 verification failed, 4 CSV not writable,
-# 143 stopped by SIGTERM with a partial row written), or srun's when the launch fails; 2 when not
+# 143 stopped by SIGTERM with a partial row written), or srun's when the launch fails or a rank is
+# lost (e.g. 137: killed; the output names the task and node, or the lost node); 2 when not
 # run inside a Slurm job, no binary is found, a binary without MPI is given more than one task, or
 # slurm/job-common.sh is not found.
 #
