@@ -51,7 +51,20 @@ static const char usage_text[] =
     "                      the scalar path; exit 0 pass, 1 regression, 2 unusable\n"
     "                      baseline. THROWS, --threads, --seed, --kernel default to\n"
     "                      the baseline's\n"
-    "      --tolerance T   slowdown allowed before a regression, e.g. 10% (default)\n"
+    "      --tolerance T   slowdown allowed before a regression, e.g. 10% (default)\n";
+
+/* The rest of --help: ISO C promises string literals of 4095 characters only. */
+static const char usage_tail[] =
+    "\n"
+    "Long runs (time limits, requeued or chained jobs, lost nodes):\n"
+    "      --checkpoint FILE  save the run's progress to FILE (JSON, replaced\n"
+    "                      atomically) every interval and when stopped; started again\n"
+    "                      with the same options, throw only what FILE lacks, on any\n"
+    "                      threads, ranks or kernel: the hits equal an uninterrupted\n"
+    "                      run's. Times are compute time summed over the segments; no\n"
+    "                      serial leg. A FILE of another run, or a corrupt one: exit 2,\n"
+    "                      FILE untouched. A FILE of a finished run: its result\n"
+    "      --checkpoint-interval S  seconds between saves (default 60), e.g. 30 or 0.5\n"
     "  -h, --help          this text\n"
     "  -V, --version       version, compiler, OpenMP runtime and kernel paths\n"
     "\n"
@@ -70,7 +83,8 @@ static const char usage_text[] =
     "Exit status: 0 done; 1 run-time failure; 2 bad usage or input (nothing run);\n"
     "3 verification failed (|pi - estimate| over 5 standard errors, or the parallel and\n"
     "serial hits differ); 4 a file cannot be written; 128+N stopped by signal N (the\n"
-    "throws done so far are reported, and recorded with status partial).\n";
+    "throws done so far are reported, and recorded with status partial; with\n"
+    "--checkpoint, FILE holds them and the same command continues the run).\n";
 
 static enum pimc_cli_outcome fail(char *error, size_t size, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
@@ -223,6 +237,20 @@ static bool parse_fraction(const char *text, double *fraction)
     if (errno == ERANGE || !(value >= 0.0 && value <= 0.9))
         return false;
     *fraction = value;
+    return true;
+}
+
+/* Seconds, e.g. 60, 0.5 or 1e-3: from a millisecond to about 11 days. */
+static bool parse_seconds(const char *text, double *seconds)
+{
+    char *end;
+    if (!isdigit((unsigned char)text[0]) && text[0] != '.')
+        return false;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (*end != '\0' || errno == ERANGE || !(value >= 1e-3 && value <= 1e6))
+        return false;
+    *seconds = value;
     return true;
 }
 
@@ -437,7 +465,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                                          size_t size)
 {
     enum { OPT_KERNEL = 256, OPT_RNG, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
-           OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE };
+           OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE, OPT_CHECKPOINT, OPT_CHECKPOINT_INTERVAL };
     static const struct option long_options[] = {
         {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
@@ -453,6 +481,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         {"markdown", no_argument, NULL, OPT_MARKDOWN},
         {"check", required_argument, NULL, OPT_CHECK},
         {"tolerance", required_argument, NULL, OPT_TOLERANCE},
+        {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+        {"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -465,7 +495,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     options->serial = true;
     options->repeats = 0; /* not given: chosen below */
     options->tolerance = 0.10;
-    bool tolerance_given = false;
+    options->checkpoint_interval_s = PIMC_DEFAULT_CHECKPOINT_INTERVAL;
+    bool tolerance_given = false, interval_given = false;
     long threads_option = 0, number;
     int option;
     if (hide_kernels(error, size) != PIMC_CLI_RUN)
@@ -538,6 +569,17 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                 return fail(error, size, "--check needs a baseline file (a CSV or JSON written by --csv/--json)");
             options->check_path = optarg;
             break;
+        case OPT_CHECKPOINT:
+            if (optarg[0] == '\0')
+                return fail(error, size, "--checkpoint needs a file name");
+            options->checkpoint_path = optarg;
+            break;
+        case OPT_CHECKPOINT_INTERVAL:
+            if (!parse_seconds(optarg, &options->checkpoint_interval_s))
+                return fail(error, size, "--checkpoint-interval '%s' is not a number of seconds from 0.001 to "
+                                         "1e6; use e.g. 60 or 0.5", optarg);
+            interval_given = true;
+            break;
         case OPT_TOLERANCE:
             if (!parse_fraction(optarg, &options->tolerance))
                 return fail(error, size, "--tolerance '%s' is not a tolerance; use a percentage from 0%% to 90%% "
@@ -548,8 +590,10 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
             options->quiet = true;
             break;
         case 'h': /* under a launcher, from rank 0 alone: once, not once per rank */
-            if (pimc_cluster_launched_rank() == 0)
+            if (pimc_cluster_launched_rank() == 0) {
                 fputs(usage_text, stdout);
+                fputs(usage_tail, stdout);
+            }
             return PIMC_CLI_DONE;
         case 'V':
             if (pimc_cluster_launched_rank() == 0)
@@ -599,6 +643,14 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "--check measures one configuration; leave out --sweep and --sizes");
     if (tolerance_given && options->check_path == NULL)
         return fail(error, size, "--tolerance goes with --check BASELINE");
+    if (interval_given && options->checkpoint_path == NULL)
+        return fail(error, size, "--checkpoint-interval goes with --checkpoint FILE");
+    if (options->checkpoint_path != NULL && (study || options->check_path != NULL))
+        return fail(error, size, "--checkpoint continues one long run; leave out --sweep, --sizes and --check");
+    if (options->checkpoint_path != NULL && options->repeats > 1)
+        return fail(error, size, "--checkpoint times one run over its segments; leave out --repeat");
+    if (options->checkpoint_path != NULL)
+        options->serial = false; /* a production run: the reference would double its cost */
     if (options->repeats == 0)
         options->repeats = options->check_path != NULL ? 5 : study ? 3 : 1;
     return choose_threads(options, threads_option, error, size);

@@ -14,6 +14,7 @@
 #define PIMC_MAX_THREADS 4096
 #define PIMC_MAX_REPEATS 100 /* PIMC_MAX_RUNS */
 #define PIMC_MAX_LIST 256     /* entries of --sweep and --sizes */
+#define PIMC_DEFAULT_CHECKPOINT_INTERVAL 60.0 /* seconds */
 
 struct pimc_options {
     uint64_t throws;
@@ -40,6 +41,10 @@ struct pimc_options {
     const char *check_path; /* NULL: no check */
     double tolerance;       /* fraction, e.g. 0.10 */
     bool throws_given, threads_given, seed_given, kernel_given; /* else the baseline's */
+
+    /* A long run saved to and resumed from a checkpoint file. */
+    const char *checkpoint_path; /* NULL: none */
+    double checkpoint_interval_s;
 };
 
 enum pimc_cli_outcome {

@@ -9,10 +9,11 @@
  * the same hits, or the exit status is 3.
  *
  * This file only dispatches: options in, the context probed and the CSV opened
- * before any work starts, then one of the three modes (single.c, study.c,
- * check.c), whose exit status it returns (exit_status.h).
+ * before any work starts, then one of the four modes (single.c, study.c,
+ * check.c, checkpointed.c), whose exit status it returns (exit_status.h).
  */
 #include "check.h"
+#include "checkpointed.h"
 #include "cli.h"
 #include "cluster.h"
 #include "exit_status.h"
@@ -151,6 +152,8 @@ static int dispatch(const struct pimc_cluster *cluster, int argc, char **argv)
         status = pimc_run_check(&options, &context, &csv, &stop_requested, &stop_signal);
     else if (study)
         status = pimc_run_study(&options, &context, &csv, &stop_requested, &stop_signal, cluster);
+    else if (options.checkpoint_path != NULL)
+        status = pimc_run_checkpointed(&options, &context, &csv, cluster, &stop_requested, &stop_signal);
     else
         status = pimc_run_single(&options, &context, &csv, cluster, &stop_requested, &stop_signal);
     pimc_csv_close(&csv);

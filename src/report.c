@@ -166,6 +166,16 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
         print_seconds_line(out, "parallel time", &o->parallel, (double)o->throws, workers);
     if (o->serial.runs > 0)
         print_seconds_line(out, "serial time", &o->serial, (double)o->throws, 1);
+    if (rec->checkpoint != NULL) {
+        fprintf(out, "  %-13s skipped: a checkpointed run (times are compute time summed over its segments)\n",
+                "serial time");
+        if (rec->throws_resumed == o->throws_requested)
+            fprintf(out, "  %-13s %s: the run was complete after %llu segment%s; nothing thrown now\n", "checkpoint",
+                    rec->checkpoint, (unsigned long long)rec->segments, rec->segments == 1 ? "" : "s");
+        else
+            fprintf(out, "  %-13s %s: segment %llu, %llu throws resumed from it\n", "checkpoint", rec->checkpoint,
+                    (unsigned long long)rec->segments, (unsigned long long)rec->throws_resumed);
+    }
     if (f->has_speedup)
         fprintf(out, "  %-13s %.3f on %d threads, parallel efficiency %.1f%%\n", "speedup", f->speedup, workers,
                 100.0 * f->efficiency);

@@ -30,6 +30,7 @@ struct pimc_record {
     uint64_t segments;          /* runs (checkpointed segments) the result took; 0 counts as 1 */
     uint64_t throws_resumed;    /* throws taken from a checkpoint rather than thrown by this process */
     int nodes;                  /* distinct hosts the run's ranks were on; 0 counts as 1 */
+    const char *checkpoint;     /* the checkpoint file of a --checkpoint run (text report only); else NULL */
 };
 
 /* The generator of the default stream, as the rng column names it. */
