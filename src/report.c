@@ -172,6 +172,9 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
         if (rec->throws_resumed == o->throws_requested)
             fprintf(out, "  %-13s %s: the run was complete after %llu segment%s; nothing thrown now\n", "checkpoint",
                     rec->checkpoint, (unsigned long long)rec->segments, rec->segments == 1 ? "" : "s");
+        else if (rec->throws_resumed == 0)
+            fprintf(out, "  %-13s %s: segment %llu, nothing done before it\n", "checkpoint", rec->checkpoint,
+                    (unsigned long long)rec->segments);
         else
             fprintf(out, "  %-13s %s: segment %llu, %llu throws resumed from it\n", "checkpoint", rec->checkpoint,
                     (unsigned long long)rec->segments, (unsigned long long)rec->throws_resumed);
