@@ -7,15 +7,20 @@
 bats_require_minimum_version 1.5.0
 
 # One long run shared by the tests: its uninterrupted hits are the reference.
+# A sanitizer build throws some 30 times slower: there the run is shorter, the
+# 20 kills still come, and only the timing test's bound is scaled.
 SEED=11
-THROWS=10000000000
 
 setup_file() {
     : "${PIMC:?set PIMC to the pimc-omp binary}"
     export OMP_NUM_THREADS=2
+    # The time of one chunk at most (2^26 throws) on the fastest path, 2 threads.
+    CHUNK_S=$("$PIMC" -t 2 --no-serial --json 67108864 | python3 -c 'import json,sys; print(json.load(sys.stdin)["parallel_s"])')
+    SLOW=$(python3 -c "print(1 if $CHUNK_S > 0.2 else 0)")
+    THROWS=$([ "$SLOW" = 1 ] && echo 400000000 || echo 10000000000)
     REFERENCE_HITS=$("$PIMC" -t 2 --no-serial --seed "$SEED" --json "$THROWS" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"])')
-    export REFERENCE_HITS
+    export CHUNK_S SLOW THROWS REFERENCE_HITS
 }
 
 setup() {
@@ -35,6 +40,21 @@ json_field() { python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]];
 file_field() { json_field "$2" < "$1"; } # checkpoint-file key
 csv_field() { # file row(1-based data row) column
     python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(r[int(sys.argv[2])-1][sys.argv[3]])' "$@"
+}
+# The processes under PID (children, grandchildren, ...).
+descendants() {
+    ps -e -o pid=,ppid= | python3 -c '
+import sys
+children = {}
+for line in sys.stdin:
+    pid, ppid = line.split()
+    children.setdefault(ppid, []).append(pid)
+todo, found = [sys.argv[1]], []
+while todo:
+    for child in children.get(todo.pop(), []):
+        found.append(child)
+        todo.append(child)
+print(" ".join(found))' "$1"
 }
 # A decimal number of seconds from $RANDOM: from $1 to $2 in steps of 0.01.
 random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000 * ($2 - $1):.2f}')"; }
@@ -72,7 +92,8 @@ random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000
     [ "$(json_field hits <<< "$output")" = "$REFERENCE_HITS" ]
     [ "$(json_field segments <<< "$output")" = 21 ]
     resumed=$(json_field throws_resumed <<< "$output")
-    [ "$resumed" -gt 0 ] && [ "$resumed" -lt "$THROWS" ]
+    [ "$resumed" -lt "$THROWS" ]
+    [ "$SLOW" = 1 ] || [ "$resumed" -gt 0 ] # a slow build may not finish a chunk in any killed segment
     [ "$(file_field "$file" segments)" = 21 ]
     [ "$(file_field "$file" throws_done)" = "$THROWS" ]
 }
@@ -180,14 +201,13 @@ PY
 }
 
 @test "the work a SIGKILL costs, measured: at most one interval plus the chunk under way" {
-    local file=$TMP/run.json interval=1 worst=0
+    local file=$TMP/run.json interval=1
     RANDOM=7
     for k in 1 2 3; do
         before=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["compute_s"])' "$file" 2>/dev/null ||
             echo 0)
         start=$(date +%s.%N)
-        "$PIMC" -q --seed "$SEED" --checkpoint "$file" --checkpoint-interval "$interval" --kernel scalar -t 1 \
-            "$THROWS" &
+        "$PIMC" -q -t 2 --seed "$SEED" --checkpoint "$file" --checkpoint-interval "$interval" "$THROWS" &
         RUNNING=$!
         sleep "$(random_seconds 1.5 3.5)"
         kill -9 "$RUNNING"
@@ -204,54 +224,69 @@ rate = cp["throws_done"] / cp["compute_s"]
 print(f"{life - saved:.3f} {(life - saved) * rate:.3g}")
 PY
 )
-        echo "segment $k: lost ${lost% *} s of throwing, ~${lost#* } throws, with --checkpoint-interval $interval" >&3
-        # One interval, plus a chunk (~0.15 s on one scalar core) and start-up, with room for a busy machine.
-        python3 -c "import sys; sys.exit(0 if $(cut -d' ' -f1 <<< "$lost") <= $interval + 0.75 else 1)"
+        echo "segment $k: lost ${lost% *} s of throwing, ~${lost#* } throws, with --checkpoint-interval $interval" \
+            "(a chunk: at most ${CHUNK_S} s)" >&3
+        # One interval and one chunk, plus start-up and room for a busy machine.
+        python3 -c "import sys; sys.exit(0 if ${lost% *} <= $interval + $CHUNK_S + 0.75 else 1)"
+        [ "$(file_field "$file" throws_done)" -lt "$THROWS" ]
     done
 }
 
-@test "MPI: a rank killed, FILE at most one interval old; resumed on 2 ranks, then 1: the uninterrupted hits" {
+@test "MPI: a rank killed, then its job: FILE at most one interval old; resumed on 2 ranks (scalar), then 1: the uninterrupted hits" {
     "$PIMC" --version | grep -q '^MPI: none' && skip "this pimc-omp was built without MPI"
     command -v mpirun >/dev/null || skip "mpirun not installed"
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
+    # mpirun SIGKILLs ranks 1 s after forwarding a SIGTERM; a busy machine may need longer to save and write.
+    export OMPI_MCA_odls_base_sigkill_timeout=10
     local file=$TMP/mpi.json csv=$TMP/mpi.csv interval=0.5
     PIMC_TEST_RUN=$TMP timeout 120 mpirun --oversubscribe --bind-to none -np 3 "$PIMC" -q -t 1 --seed "$SEED" \
         --checkpoint "$file" --checkpoint-interval "$interval" --csv "$csv" "$THROWS" 2> "$TMP/err" &
     RUNNING=$!
-    sleep 2.5
-    # Rank 2 of this run: this test's mark and Open MPI's rank in its environment.
+    # Rank 2 of this run (this test's mark and Open MPI's rank in its environment),
+    # once the run has saved some progress.
     victim=
-    for environ in /proc/[0-9]*/environ; do
-        tr '\0' '\n' < "$environ" 2>/dev/null | grep -qx "PIMC_TEST_RUN=$TMP" || continue
-        tr '\0' '\n' < "$environ" | grep -qx 'OMPI_COMM_WORLD_RANK=2' || continue
-        victim=${environ#/proc/}
-        victim=${victim%/environ}
+    for _ in $(seq 200); do
+        sleep 0.1
+        [ -s "$file" ] && [ "$(file_field "$file" throws_done)" -gt 0 ] || continue
+        job=$(descendants "$RUNNING")
+        for pid in $job; do
+            vars=$(tr '\0' '\n' 2>/dev/null < "/proc/$pid/environ") || continue # gone already
+            grep -qx "PIMC_TEST_RUN=$TMP" <<< "$vars" && grep -qx 'OMPI_COMM_WORLD_RANK=2' <<< "$vars" && victim=$pid
+        done
+        [ -z "$victim" ] || break
     done
-    [ -n "$victim" ]
+    [ -n "$victim" ] || { echo "no rank 2 found; mpirun said: $(cat "$TMP/err")"; false; }
     kill -9 "$victim"
-    killed_at=$(date +%s.%N)
-    status=0
-    wait "$RUNNING" || status=$?
+    # Open MPI lets the other ranks finish their shares, which rank 0 goes on
+    # saving; then they wait for rank 2. A batch system ends such a job (time
+    # limit, lost node): here, a second later, every process of it at once.
+    sleep 1
+    ended_at=$(date +%s.%N)
+    kill -9 $job "$RUNNING" 2>/dev/null || true
+    wait "$RUNNING" || true
     RUNNING=
-    [ "$status" -ne 0 ]
     [ ! -e "$csv" ] || [ "$(wc -l < "$csv")" -le 1 ] # no row from a run that lost a rank
-    # The last save is at most one interval (and a save's time) older than the kill.
-    age=$(python3 -c 'import os,sys; print(f"{float(sys.argv[2]) - os.stat(sys.argv[1]).st_mtime:.2f}")' "$file" "$killed_at")
-    # Negative: rank 0 went on saving until mpirun ended it.
-    echo "FILE's last save: ${age} s before rank 2 was killed (interval $interval s)" >&3
+    age=$(python3 -c 'import os,sys; print(f"{float(sys.argv[2]) - os.stat(sys.argv[1]).st_mtime:.2f}")' "$file" "$ended_at")
+    echo "FILE's last save: ${age} s before the job ended (interval $interval s)" >&3
     python3 -c "import sys; sys.exit(0 if $age <= $interval + 0.5 else 1)"
     done_after_kill=$(file_field "$file" throws_done)
     [ "$done_after_kill" -gt 0 ]
 
-    timeout 120 mpirun --oversubscribe --bind-to none -np 2 "$PIMC" -q -t 1 --seed "$SEED" --checkpoint "$file" \
-        --checkpoint-interval "$interval" --csv "$csv" "$THROWS" 2> "$TMP/err" &
+    timeout 120 mpirun --oversubscribe --bind-to none -np 2 "$PIMC" -q -t 1 --kernel scalar --seed "$SEED" \
+        --checkpoint "$file" --checkpoint-interval "$interval" --csv "$csv" "$THROWS" 2> "$TMP/err" &
     RUNNING=$!
-    sleep 1.5
+    # SIGTERM once this segment has made its first save (its signal handlers
+    # are up by then) and thrown a little.
+    for _ in $(seq 300); do
+        sleep 0.1
+        [ "$(file_field "$file" segments)" = 2 ] && break
+    done
+    sleep 0.5
     kill -TERM "$RUNNING"
     wait "$RUNNING" || true
     RUNNING=
-    [ "$(csv_field "$csv" 1 status)" = partial ]
+    [ "$(csv_field "$csv" 1 status)" = partial ] || { cat "$TMP/err" "$csv" "$file"; false; }
     [ "$(csv_field "$csv" 1 ranks)" = 2 ]
     [ "$(csv_field "$csv" 1 throws_resumed)" = "$done_after_kill" ]
 
