@@ -97,6 +97,7 @@ static void collect_fields(const struct pimc_record *rec, struct field *f)
     text(f, PIMC_COLUMN_RNG, rec->rng != NULL ? rec->rng : PIMC_RNG_DEFAULT_NAME);
     count(f, PIMC_COLUMN_SEGMENTS, rec->segments > 0 ? rec->segments : 1);
     count(f, PIMC_COLUMN_THROWS_RESUMED, rec->throws_resumed);
+    text(f, PIMC_COLUMN_MPI_LIBRARY, o->ranks > 1 ? c->mpi_library : "");
 }
 
 /* A count or real as text; a text field is used as it is. %.17g round-trips a

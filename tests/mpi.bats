@@ -56,13 +56,17 @@ json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[
     grep -qxF "  MPI           $LIBRARY" <<< "$output"
     [[ $output == *"hosts"*"(ranks 0-2)"* ]]
     [ "$(wc -l < "$TMP/m.csv")" -eq 2 ]
-    python3 - "$TMP/m.csv" <<'PY'
+    python3 - "$TMP/m.csv" "$LIBRARY" <<'PY'
 import csv, sys
 row = next(csv.DictReader(open(sys.argv[1])))
 assert (row["ranks"], row["threads_per_rank"], row["threads"]) == ("3", "1", "3"), row
 assert row["serial_s"] and row["speedup"], "rank 0 ran the serial reference"
 assert row["nodes"] == "1", f"3 ranks on one host are on 1 node, not {row['nodes']}"
+assert row["mpi_library"] == sys.argv[2], (row["mpi_library"], sys.argv[2])
 PY
+    # ... and that is the version the launcher itself reports (mpirun (Open MPI) 4.1.4; MPICH's
+    # "Version: 4.0.2").
+    "$launcher" --version 2>&1 | grep -qF "${LIBRARY##* }"
 }
 
 @test "a sweep across ranks: 1-core baseline on rank 0, then ranks x threads, same hits" {
