@@ -243,8 +243,6 @@ PY
     command -v mpirun >/dev/null || skip "mpirun not installed"
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
-    # mpirun SIGKILLs ranks 1 s after forwarding a SIGTERM; a busy machine may need longer to save and write.
-    export OMPI_MCA_odls_base_sigkill_timeout=10
     local file=$TMP/mpi.json csv=$TMP/mpi.csv interval=0.5
     PIMC_TEST_RUN=$TMP timeout 120 mpirun --oversubscribe --bind-to none -np 3 "$PIMC" -q -t 1 --seed "$SEED" \
         --checkpoint "$file" --checkpoint-interval "$interval" --csv "$csv" "$THROWS" 2> "$TMP/err" &
@@ -279,17 +277,24 @@ PY
     done_after_kill=$(file_field "$file" throws_done)
     [ "$done_after_kill" -gt 0 ]
 
-    timeout 120 mpirun --oversubscribe --bind-to none -np 2 "$PIMC" -q -t 1 --kernel scalar --seed "$SEED" \
-        --checkpoint "$file" --checkpoint-interval "$interval" --csv "$csv" "$THROWS" 2> "$TMP/err" &
+    PIMC_TEST_RUN=$TMP timeout 120 mpirun --oversubscribe --bind-to none -np 2 "$PIMC" -q -t 1 --kernel scalar \
+        --seed "$SEED" --checkpoint "$file" --checkpoint-interval "$interval" --csv "$csv" "$THROWS" 2> "$TMP/err" &
     RUNNING=$!
-    # SIGTERM once this segment has made its first save (its signal handlers
-    # are up by then) and thrown a little.
+    # SIGTERM to every rank, as Slurm sends it at a time limit (mpirun would
+    # first wait, then SIGKILL), once this segment has made its first save
+    # (its signal handlers are up by then) and thrown a little.
     for _ in $(seq 300); do
         sleep 0.1
         [ "$(file_field "$file" segments)" = 2 ] && break
     done
     sleep 0.5
-    kill -TERM "$RUNNING"
+    ranks=()
+    for pid in $(descendants "$RUNNING"); do
+        vars=$(tr '\0' '\n' 2>/dev/null < "/proc/$pid/environ") || continue
+        grep -qx "PIMC_TEST_RUN=$TMP" <<< "$vars" && grep -q '^OMPI_COMM_WORLD_RANK=' <<< "$vars" && ranks+=("$pid")
+    done
+    [ "${#ranks[@]}" -eq 2 ]
+    kill -TERM "${ranks[@]}"
     wait "$RUNNING" || true
     RUNNING=
     [ "$(csv_field "$csv" 1 status)" = partial ] || { cat "$TMP/err" "$csv" "$file"; false; }
