@@ -17,6 +17,15 @@
 #                 directory. pimc-omp locks it, so many jobs may share one file.
 #   PIMC_MODULES  environment modules to load first, e.g. PIMC_MODULES="gcc openmpi" runs
 #                 `module load gcc openmpi` (when the cluster has the `module` command).
+#   PIMC_CHECKPOINT  a long run that outlives its time limit: the checkpoint file (pimc-omp
+#                 --checkpoint), or 1 for pimc-JOBID.checkpoint.json next to the CSV. When the
+#                 time-limit warning stops the run, the job submits its successor, the same script
+#                 with the same arguments, -c, -t, -J, -p and -A, after it ends
+#                 (--dependency=afterany), with PIMC_CHECKPOINT naming the same file; the successor
+#                 throws only what the file lacks. The chain ends with the run, with one
+#                 status=complete row of the whole run's hits (each stopped segment adds a partial
+#                 row). PIMC_CHECKPOINT_INTERVAL: seconds between saves (default 60). A chained
+#                 successor rather than --requeue: each segment keeps its own job id and output file.
 #
 # Threads: OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK, OMP_PROC_BIND=close, OMP_PLACES=cores -- one thread
 # per allocated core, kept there. srun gets --cpus-per-task explicitly: from Slurm 22.05 on, srun no
@@ -82,13 +91,40 @@ if [[ -z $cpus ]]; then
     printf 'pimc.sh: warning: SLURM_CPUS_PER_TASK not set (no -c in this allocation); using 1 thread\n' >&2
 fi
 set_threads "$cpus"
-cmd=(srun --ntasks=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv" "$@")
+checkpoint=${PIMC_CHECKPOINT:-}
+[[ $checkpoint != 1 ]] || checkpoint=$(dirname -- "$csv")/pimc-$SLURM_JOB_ID.checkpoint.json
+[[ -z $checkpoint || $checkpoint == /* ]] || checkpoint=$submit_dir/$checkpoint
+cmd=(srun --ntasks=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv")
+[[ -z $checkpoint ]] || cmd+=(--checkpoint "$checkpoint" --checkpoint-interval "${PIMC_CHECKPOINT_INTERVAL:-60}")
+cmd+=("$@")
 
 print_context_start
 row 'time limit' "$(time_limit)"
 row 'cpus per task' "$cpus"
+[[ -z $checkpoint ]] || row checkpoint "$checkpoint"
 print_context_binary
 print_context_run "${cmd[@]}"
 
+# The time-limit warning stopped a checkpointed run (or came before it started): the rest goes to a
+# successor that starts when this job ends, with this job's resources and time limit.
+continue_in_successor() {
+    local limit options=(--parsable --dependency=afterany:"$SLURM_JOB_ID" --cpus-per-task="$cpus")
+    limit=$(time_limit)
+    [[ $limit == '?' || $limit == UNLIMITED ]] || options+=(--time="$limit")
+    [[ -z ${SLURM_JOB_NAME:-} ]] || options+=(--job-name="$SLURM_JOB_NAME")
+    [[ -z ${SLURM_JOB_PARTITION:-} ]] || options+=(--partition="$SLURM_JOB_PARTITION")
+    [[ -z ${SLURM_JOB_ACCOUNT:-} ]] || options+=(--account="$SLURM_JOB_ACCOUNT")
+    local next
+    if next=$(cd "$submit_dir" && PIMC_CHECKPOINT=$checkpoint sbatch "${options[@]}" "$slurm_dir/pimc.sh" "$@"); then
+        printf '%s: the run goes on in job %s (after this one, --dependency=afterany), from %s\n' \
+            "$job_script" "$next" "$checkpoint"
+    else
+        printf '%s: cannot submit the successor job; resubmit with PIMC_CHECKPOINT=%s to go on\n' \
+            "$job_script" "$checkpoint" >&2
+    fi
+}
+
 run_step "${cmd[@]}"
+# Only after a segment that ran: a limit too short to start in would otherwise chain jobs forever.
+[[ -z $checkpoint || -z $stop_signal || $status -ne 143 ]] || continue_in_successor "$@"
 exit "$status"

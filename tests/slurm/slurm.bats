@@ -144,6 +144,39 @@ teardown_file() { stop_test_cluster; }
     ((done_throws > 0 && done_throws < requested))
 }
 
+@test "pimc.sh with PIMC_CHECKPOINT and a 1-minute limit: chained jobs finish the run with one uninterrupted run's hits" {
+    needs_slurm
+    require_pimc
+    workdir chain
+    csv=$TESTDIR/chain/chain.csv
+    # One scalar core (~0.27 Gthrows/s): 1.2e10 throws take ~45 s, more than a job with -t 1 and its
+    # warning 30 s before the limit gets (Slurm's checks come every ~30 s: the warning lands 0-60 s in).
+    want=$("$PIMC" -t 2 --no-serial --seed 3 --json 1.2e10 | python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"])')
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_CHECKPOINT=1 PIMC_CHECKPOINT_INTERVAL=5 \
+        sbatch --parsable -c 1 -t 1 --signal=B:USR1@30 "$REPO/slurm/pimc.sh" 1.2e10 --seed 3 --kernel scalar
+    first=$id
+    # Follow the chain: each stopped job names its successor in its output.
+    local jobs=("$id") i
+    for ((i = 0; i < 6; i++)); do
+        wait_job "$id" 150
+        cat "slurm-$id.out"
+        next=$(sed -n 's/^pimc.sh: the run goes on in job \([0-9]*\) .*/\1/p' "slurm-$id.out")
+        [[ -n $next ]] || break
+        id=$next
+        jobs+=("$id")
+    done
+    echo "jobs: ${jobs[*]}"
+    ((${#jobs[@]} >= 2))
+    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 0 " "slurm-$id.out"
+    check_rows "$csv" status hits segments throws_resumed slurm_job_id
+    [ "${#lines[@]}" -eq "${#jobs[@]}" ] # a partial row per stopped job, then the complete one
+    [ "$(grep -c '^complete ' <<< "$output")" -eq 1 ]
+    read -r row_status hits segments resumed job <<< "${lines[-1]}"
+    [ "$row_status $hits $job" = "complete $want $id" ]
+    ((segments >= 2 && resumed > 0))
+    [ -s "$TESTDIR/chain/pimc-$first.checkpoint.json" ]
+}
+
 @test "scaling.sh: one job per core count (capped by sinfo), one CSV, then the table and figure" {
     needs_slurm
     require_pimc
