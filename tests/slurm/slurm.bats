@@ -156,23 +156,23 @@ teardown_file() { stop_test_cluster; }
         sbatch --parsable -c 1 -t 1 --signal=B:USR1@30 "$REPO/slurm/pimc.sh" 1.2e10 --seed 3 --kernel scalar
     first=$id
     # Follow the chain: each stopped job names its successor in its output.
-    local jobs=("$id") i
+    local jobs=("$first") i last=$first
     for ((i = 0; i < 6; i++)); do
-        wait_job "$id" 150
-        cat "slurm-$id.out"
-        next=$(sed -n 's/^pimc.sh: the run goes on in job \([0-9]*\) .*/\1/p' "slurm-$id.out")
+        wait_job "$last" 150
+        cat "slurm-$last.out"
+        next=$(sed -n 's/^pimc.sh: the run goes on in job \([0-9]*\) .*/\1/p' "slurm-$last.out")
         [[ -n $next ]] || break
-        id=$next
-        jobs+=("$id")
+        last=$next
+        jobs+=("$last")
     done
     echo "jobs: ${jobs[*]}"
     ((${#jobs[@]} >= 2))
-    grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 0 " "slurm-$id.out"
+    grep -Eq "^== pimc.sh: job $last: pimc-omp exited with status 0 " "slurm-$last.out"
     check_rows "$csv" status hits segments throws_resumed slurm_job_id
     [ "${#lines[@]}" -eq "${#jobs[@]}" ] # a partial row per stopped job, then the complete one
     [ "$(grep -c '^complete ' <<< "$output")" -eq 1 ]
     read -r row_status hits segments resumed job <<< "${lines[-1]}"
-    [ "$row_status $hits $job" = "complete $want $id" ]
+    [ "$row_status $hits $job" = "complete $want $last" ]
     ((segments >= 2 && resumed > 0))
     [ -s "$TESTDIR/chain/pimc-$first.checkpoint.json" ]
 }
