@@ -7,8 +7,9 @@
 bats_require_minimum_version 1.5.0
 
 # One long run shared by the tests: its uninterrupted hits are the reference.
-# A sanitizer build throws some 30 times slower: there the run is shorter, the
-# 20 kills still come, and only the timing test's bound is scaled.
+# A sanitizer build throws some 30 times slower on one path and not on others:
+# there the run is shorter, and the two tests that need a run to outlast their
+# kills skip (the release builds run them).
 SEED=11
 
 setup_file() {
@@ -60,6 +61,7 @@ print(" ".join(found))' "$1"
 random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000 * ($2 - $1):.2f}')"; }
 
 @test "20 SIGKILLs at random moments, some inside a checkpoint write, each resumed on other threads or paths: the uninterrupted hits" {
+    [ "$SLOW" = 0 ] || skip "a slow (sanitizer) build: the run's length cannot be matched to 20 kills"
     RANDOM=2026
     local file=$TMP/run.json kills=0 mid_write=0 moments=() slow=()
     # Killed segments take the paths slower than auto's (which the last one
@@ -93,7 +95,7 @@ random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000
     [ "$(json_field segments <<< "$output")" = 21 ]
     resumed=$(json_field throws_resumed <<< "$output")
     [ "$resumed" -lt "$THROWS" ]
-    [ "$SLOW" = 1 ] || [ "$resumed" -gt 0 ] # a slow build may not finish a chunk in any killed segment
+    [ "$resumed" -gt 0 ]
     [ "$(file_field "$file" segments)" = 21 ]
     [ "$(file_field "$file" throws_done)" = "$THROWS" ]
 }
@@ -201,6 +203,7 @@ PY
 }
 
 @test "the work a SIGKILL costs, measured: at most one interval plus the chunk under way" {
+    [ "$SLOW" = 0 ] || skip "a slow (sanitizer) build: the run's length cannot be matched to 3 kills"
     local file=$TMP/run.json interval=1
     # One core of the scalar path: slow enough that 3 segments of up to 3.5 s
     # leave the run unfinished on any machine. A chunk (2^26 throws at most)
