@@ -17,8 +17,8 @@
 # tests that run it fail, saying so; they never skip. The slurm/hybrid.sh tests (MPI + OpenMP, one
 # node here) also need a pimc-omp built with MPI and `srun --mpi=pmix` working on this Slurm (on
 # Debian 12: libpmix-dev, which libopenmpi-dev pulls in); without them they fail, saying why. About
-# 1.5 to 2 minutes, most of it the pimc.sh time-limit test, which waits for Slurm's time-limit signal
-# (its checks run every ~30 s).
+# 3 to 4 minutes, most of it the two pimc.sh time-limit tests (a partial row; a checkpointed run
+# chained across jobs), which wait for Slurm's time-limit signals (its checks run every ~30 s).
 
 # shellcheck disable=SC2154 # id and out: set by submit (cluster.bash), output and lines by bats' run
 bats_require_minimum_version 1.5.0
