@@ -57,6 +57,15 @@
 #                   cannot start one (its slurmd gone: crashed, cut off) is named in the output and
 #                   the run is ended, instead of the other ranks waiting for its hits until the time
 #                   limit. A rank that dies ends the run through srun's --kill-on-bad-exit.
+#   PIMC_CHECKPOINT a long run that outlives its time limit, as in slurm/pimc.sh: the checkpoint file
+#                   (pimc-omp --checkpoint; on a file system every node sees), or 1 for
+#                   pimc-JOBID.checkpoint.json next to the CSV. Rank 0 saves every
+#                   PIMC_CHECKPOINT_INTERVAL seconds (default 60) what all ranks have done. When the
+#                   time-limit warning stops the run, the job submits its successor (same script and
+#                   arguments, nodes, tasks, -c, -t, -J, -p, -A; --dependency=afterany), which throws
+#                   only what the file lacks, on whatever ranks it gets. A lost rank or node ends the
+#                   job as above, with the file at most one interval old: resubmit with
+#                   PIMC_CHECKPOINT naming it to go on.
 #
 # Threads: OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK, OMP_PROC_BIND=close, OMP_PLACES=cores -- one thread
 # per allocated core, kept there. srun gets --cpus-per-task explicitly: from Slurm 22.05 on it no
@@ -177,7 +186,9 @@ fi
 # srun takes the tasks and nodes from the allocation; --cpus-per-task must be given (Slurm 22.05).
 # --kill-on-bad-exit: a rank that dies (killed, or its node lost) ends the whole step at once;
 # without it the other ranks finish their shares and wait for the lost one's until the time limit.
-cmd=(srun --mpi="$mpi_type" --kill-on-bad-exit=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv" "$@")
+use_checkpoint
+cmd=(srun --mpi="$mpi_type" --kill-on-bad-exit=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv"
+    "${checkpoint_options[@]}" "$@")
 
 # A lost node: see watch_nodes in job-common.sh. PIMC_NODE_CHECK=0 turns the check off.
 node_check_every=${PIMC_NODE_CHECK:-5}
@@ -193,9 +204,11 @@ row 'tasks per node' "${SLURM_TASKS_PER_NODE:-?}"
 row 'cpus per task' "$cpus"
 row 'MPI launcher' "srun --mpi=$mpi_type"
 if [[ -n $node_check_every ]]; then row 'node check' "every $node_check_every s"; else row 'node check' off; fi
+[[ -z $checkpoint ]] || row checkpoint "$checkpoint"
 print_context_binary
 row 'task binding' "$binding"
 print_context_run "${cmd[@]}"
 
 run_step "${cmd[@]}"
+continue_if_stopped "$@"
 exit "$status"

@@ -15,6 +15,7 @@
 # A job script then calls, in this order:
 #   start_job USAGE         traps; inside a job; modules; binary: sets submit_dir, pimc, pimc_version
 #   use_csv DEFAULT         PIMC_CSV or DEFAULT, from the submit directory, its directory made: csv
+#   use_checkpoint          PIMC_CHECKPOINT: sets checkpoint, and checkpoint_options for the srun line
 #   set_threads CPUS        exports OMP_NUM_THREADS=CPUS, OMP_PROC_BIND=close, OMP_PLACES=cores
 #   print_context_start     the header: its first line, job id, job name, account, partition, nodes
 #   row NAME VALUE          a header line of the script's own (e.g. 'time limit' "$(time_limit)")
@@ -22,6 +23,8 @@
 #   print_context_run CMD   the OpenMP settings, csv, the command, then "== pimc-omp"
 #   run_step CMD            runs the srun command line CMD and reports its end: sets status
 #                           (with node_check_every=SECONDS set before, it also watches the nodes)
+#   continue_if_stopped ARGS  a checkpointed run stopped by the time-limit warning: submits the rest
+#                           as a successor job of the same script (needs slurm_dir, cpus)
 # and exits with "$status". fail MESSAGE prints "SCRIPT: MESSAGE" and exits 2.
 
 : "${job_script:?must be set by the job script that sources job-common.sh}"
@@ -236,5 +239,45 @@ run_step() {
             "$job_script" "$stop_signal" "$csv"
     else
         printf '%s: stopped early (SIG%s); no partial row of this job in %s\n' "$job_script" "$stop_signal" "$csv"
+    fi
+}
+
+# PIMC_CHECKPOINT: a run that outlives its time limit goes on in a chain of jobs. Sets checkpoint (the
+# file, absolute; empty: no checkpoint) and checkpoint_options (pimc-omp's options for it). Call after
+# use_csv: PIMC_CHECKPOINT=1 means pimc-JOBID.checkpoint.json next to the CSV.
+use_checkpoint() {
+    checkpoint=${PIMC_CHECKPOINT:-}
+    # shellcheck disable=SC2034 # used in the job script's srun line
+    checkpoint_options=()
+    [[ -n $checkpoint ]] || return 0
+    [[ $checkpoint != 1 ]] || checkpoint=$(dirname -- "$csv")/pimc-$SLURM_JOB_ID.checkpoint.json
+    [[ $checkpoint == /* ]] || checkpoint=$submit_dir/$checkpoint
+    # shellcheck disable=SC2034 # used in the job script's srun line
+    checkpoint_options=(--checkpoint "$checkpoint" --checkpoint-interval "${PIMC_CHECKPOINT_INTERVAL:-60}")
+}
+
+# continue_if_stopped [ARGUMENT...] -- after run_step: when the time-limit warning stopped a
+# checkpointed run, submit the rest as this job's successor (--dependency=afterany: it starts when
+# this job ends), the same script with the same ARGUMENTs, nodes, tasks, CPUs, time limit, name,
+# partition and account, and PIMC_CHECKPOINT naming the same file. Only after a segment that ran: a
+# limit too short to start in would otherwise chain jobs forever (run_step exits before that).
+continue_if_stopped() {
+    [[ -n $checkpoint && -n $stop_signal && $status -eq 143 ]] || return 0
+    : "${slurm_dir:?set by the job script: the slurm/ directory of its checkout}" "${cpus:?}"
+    local limit next options=(--parsable --dependency=afterany:"$SLURM_JOB_ID" --cpus-per-task="$cpus")
+    limit=$(time_limit)
+    [[ $limit == '?' || $limit == UNLIMITED ]] || options+=(--time="$limit")
+    [[ -z ${SLURM_JOB_NUM_NODES:-} ]] || options+=(--nodes="$SLURM_JOB_NUM_NODES")
+    [[ -z ${SLURM_NTASKS:-} ]] || options+=(--ntasks="$SLURM_NTASKS")
+    [[ -z ${SLURM_NTASKS_PER_NODE:-} ]] || options+=(--ntasks-per-node="$SLURM_NTASKS_PER_NODE")
+    [[ -z ${SLURM_JOB_NAME:-} ]] || options+=(--job-name="$SLURM_JOB_NAME")
+    [[ -z ${SLURM_JOB_PARTITION:-} ]] || options+=(--partition="$SLURM_JOB_PARTITION")
+    [[ -z ${SLURM_JOB_ACCOUNT:-} ]] || options+=(--account="$SLURM_JOB_ACCOUNT")
+    if next=$(cd "$submit_dir" && PIMC_CHECKPOINT=$checkpoint sbatch "${options[@]}" "$slurm_dir/$job_script" "$@"); then
+        printf '%s: the run goes on in job %s (after this one, --dependency=afterany), from %s\n' \
+            "$job_script" "$next" "$checkpoint"
+    else
+        printf '%s: cannot submit the successor job; resubmit with PIMC_CHECKPOINT=%s to go on\n' \
+            "$job_script" "$checkpoint" >&2
     fi
 }

@@ -91,12 +91,9 @@ if [[ -z $cpus ]]; then
     printf 'pimc.sh: warning: SLURM_CPUS_PER_TASK not set (no -c in this allocation); using 1 thread\n' >&2
 fi
 set_threads "$cpus"
-checkpoint=${PIMC_CHECKPOINT:-}
-[[ $checkpoint != 1 ]] || checkpoint=$(dirname -- "$csv")/pimc-$SLURM_JOB_ID.checkpoint.json
-[[ -z $checkpoint || $checkpoint == /* ]] || checkpoint=$submit_dir/$checkpoint
+use_checkpoint
 cmd=(srun --ntasks=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv")
-[[ -z $checkpoint ]] || cmd+=(--checkpoint "$checkpoint" --checkpoint-interval "${PIMC_CHECKPOINT_INTERVAL:-60}")
-cmd+=("$@")
+cmd+=("${checkpoint_options[@]}" "$@")
 
 print_context_start
 row 'time limit' "$(time_limit)"
@@ -105,26 +102,7 @@ row 'cpus per task' "$cpus"
 print_context_binary
 print_context_run "${cmd[@]}"
 
-# The time-limit warning stopped a checkpointed run (or came before it started): the rest goes to a
-# successor that starts when this job ends, with this job's resources and time limit.
-continue_in_successor() {
-    local limit options=(--parsable --dependency=afterany:"$SLURM_JOB_ID" --cpus-per-task="$cpus")
-    limit=$(time_limit)
-    [[ $limit == '?' || $limit == UNLIMITED ]] || options+=(--time="$limit")
-    [[ -z ${SLURM_JOB_NAME:-} ]] || options+=(--job-name="$SLURM_JOB_NAME")
-    [[ -z ${SLURM_JOB_PARTITION:-} ]] || options+=(--partition="$SLURM_JOB_PARTITION")
-    [[ -z ${SLURM_JOB_ACCOUNT:-} ]] || options+=(--account="$SLURM_JOB_ACCOUNT")
-    local next
-    if next=$(cd "$submit_dir" && PIMC_CHECKPOINT=$checkpoint sbatch "${options[@]}" "$slurm_dir/pimc.sh" "$@"); then
-        printf '%s: the run goes on in job %s (after this one, --dependency=afterany), from %s\n' \
-            "$job_script" "$next" "$checkpoint"
-    else
-        printf '%s: cannot submit the successor job; resubmit with PIMC_CHECKPOINT=%s to go on\n' \
-            "$job_script" "$checkpoint" >&2
-    fi
-}
-
 run_step "${cmd[@]}"
 # Only after a segment that ran: a limit too short to start in would otherwise chain jobs forever.
-[[ -z $checkpoint || -z $stop_signal || $status -ne 143 ]] || continue_in_successor "$@"
+continue_if_stopped "$@"
 exit "$status"

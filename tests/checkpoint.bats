@@ -87,7 +87,7 @@ random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000
         [ -e "$file.tmp" ] && mid_write=$((mid_write + 1))
         [ -s "$file" ] # the first save comes before any throw
     done
-    echo "kill moments: ${moments[*]}; $mid_write kills left a half-written $file.tmp" >&3
+    echo "# kill moments: ${moments[*]}; $mid_write kills left a half-written $file.tmp" >&3
     run --separate-stderr -0 "$PIMC" --seed "$SEED" --checkpoint "$file" --json "$THROWS"
     [ "$kills" -eq 20 ]
     [ "$(json_field status <<< "$output")" = complete ]
@@ -233,7 +233,7 @@ rate = cp["throws_done"] / cp["compute_s"]
 print(f"{life - saved:.3f} {(life - saved) * rate:.3g}")
 PY
 )
-        echo "segment $k: lost ${lost% *} s of throwing, ~${lost#* } throws, with --checkpoint-interval $interval" \
+        echo "# segment $k: lost ${lost% *} s of throwing, ~${lost#* } throws, with --checkpoint-interval $interval" \
             "(a chunk: at most ${chunk_s} s)" >&3
         # One interval and one chunk, plus start-up and room for a busy machine.
         python3 -c "import sys; sys.exit(0 if ${lost% *} <= $interval + $chunk_s + 0.75 else 1)"
@@ -275,7 +275,7 @@ PY
     RUNNING=
     [ ! -e "$csv" ] || [ "$(wc -l < "$csv")" -le 1 ] # no row from a run that lost a rank
     age=$(python3 -c 'import os,sys; print(f"{float(sys.argv[2]) - os.stat(sys.argv[1]).st_mtime:.2f}")' "$file" "$ended_at")
-    echo "FILE's last save: ${age} s before the job ended (interval $interval s)" >&3
+    echo "# FILE's last save: ${age} s before the job ended (interval $interval s)" >&3
     python3 -c "import sys; sys.exit(0 if $age <= $interval + 0.5 else 1)"
     done_after_kill=$(file_field "$file" throws_done)
     [ "$done_after_kill" -gt 0 ]

@@ -154,6 +154,40 @@ no_torn_rows() {
     [ "${lines[*]}" = "n1 n1 n1" ]
 }
 
+@test "hybrid.sh -N 3 with PIMC_CHECKPOINT: stopped by the time-limit warning, a successor on 3 nodes finishes the one-core hits" {
+    needs_slurm
+    require_mpi
+    workdir hybrid-chain
+    csv=$TESTDIR/hybrid-chain/chain.csv
+    # Scalar Philox on 3 ranks sharing 2 CPUs: 6e9 throws take ~10-20 s, so the warning lands mid-run.
+    want=$(plain_hits 6e9 --seed 9)
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_CHECKPOINT=1 PIMC_CHECKPOINT_INTERVAL=1 \
+        sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 "$REPO/slurm/hybrid.sh" --seed 9 --kernel scalar 6e9
+    first=$id
+    wait_for_output "$out"
+    wait_for_ranks n3 >/dev/null
+    grep -Eq "^checkpoint +$TESTDIR/hybrid-chain/pimc-$first.checkpoint.json\$" "$out"
+    sleep 3
+    # What --signal=B:USR1@... makes Slurm send the batch script before the time limit.
+    scancel --batch --signal=USR1 "$first"
+    wait_job "$first" 60
+    cat "$out"
+    next=$(sed -n 's/^hybrid.sh: the run goes on in job \([0-9]*\) .*/\1/p' "$out")
+    [[ $next =~ ^[0-9]+$ ]]
+    wait_job "$next" 120
+    cat "slurm-$next.out"
+    grep -Eq "^== hybrid.sh: job $next: pimc-omp exited with status 0 " "slurm-$next.out"
+    grep -Eq '^node count +3$' "slurm-$next.out"
+    check_rows "$csv" status ranks nodes hits segments throws_resumed slurm_job_id
+    [ "${#lines[@]}" -eq 2 ]
+    read -r row_status ranks nodes hits segments resumed job <<<"${lines[0]}"
+    [ "$row_status $ranks $nodes $job" = "partial 3 3 $first" ]
+    read -r row_status ranks nodes hits segments resumed job <<<"${lines[1]}"
+    [ "$row_status $ranks $nodes $hits $segments $job" = "complete 3 3 $want 2 $next" ]
+    ((resumed > 0 && resumed < 6000000000))
+    no_torn_rows "$csv"
+}
+
 @test "hybrid.sh --sweep across 3 nodes: the 1-core baseline on one node, then 3 x 1 and 3 x 2" {
     needs_slurm
     require_mpi
