@@ -144,8 +144,15 @@ cpu_times() {
     [ $(( $(date +%s) - start )) -lt 30 ]
     run ! pgrep -f "^$PIMC -t 1 --csv $TMP/lost.csv 1e13"
     # Open MPI: "... process rank 1 with PID N on node H exited on signal 9 (Killed)" (its PID is
-    # sometimes printed as 0); MPICH: "BAD TERMINATION ... PID N RUNNING AT H ... signal 9".
-    grep -Eq "(process rank 1 with PID .* exited on signal 9|PID $victim RUNNING AT)" "$TMP/out" "$TMP/err"
+    # sometimes printed as 0); MPICH: "BAD TERMINATION ... PID N RUNNING AT H ... signal 9", where N
+    # is the first rank hydra saw end badly: the victim, or the other rank it then killed itself.
+    if grep -q 'BAD TERMINATION' "$TMP/out" "$TMP/err"; then
+        named=$(sed -n 's/.*PID \([0-9]*\) RUNNING AT.*/\1/p' "$TMP/out" "$TMP/err" | head -n 1)
+        [[ -n $named && " $(tr '\n' ' ' <<< "$pids") " == *" $named "* ]]
+        grep -q 'Killed (signal 9)' "$TMP/out" "$TMP/err"
+    else
+        grep -Eq "process rank 1 with PID .* exited on signal 9" "$TMP/out" "$TMP/err"
+    fi
     # Rank 0 was killed before it wrote: a header at most, never a part of a row.
     [ ! -s "$TMP/lost.csv" ] || [ "$(wc -l < "$TMP/lost.csv")" -le 1 ]
 }
