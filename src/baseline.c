@@ -9,6 +9,7 @@
 #include "baseline.h"
 
 #include "cli.h"
+#include "error_message.h"
 #include "exit_status.h"
 #include "report.h"
 #include "schema.h"
@@ -37,15 +38,8 @@ static void *allocated(void *p)
     return p;
 }
 
-static bool failed(char *why, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static bool failed(char *why, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(why, size, format, args);
-    va_end(args);
-    return false;
-}
+/* The reason in why[size], and false: `return failed(why, size, ...)`. */
+#define failed(why, size, ...) (pimc_error_message(why, size, __VA_ARGS__), false)
 
 /* A copy of n bytes that lives as long as the baseline. */
 static const char *keep(struct pimc_baseline *b, const char *s, size_t n)
@@ -197,7 +191,7 @@ static void csv_failed(struct csv_reading *r, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    vsnprintf(r->why, r->size, format, args);
+    pimc_error_message_v(r->why, r->size, format, args);
     va_end(args);
     r->failed = true;
 }

@@ -1,24 +1,19 @@
 #include "checkpoint.h"
 
+#include "error_message.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void say(char *error, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *error, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, size, format, args);
-    va_end(args);
-}
+/* The reason in error[size]; each caller returns its own failure after it. */
+#define say(error, size, ...) pimc_error_message(error, size, __VA_ARGS__)
 
 /* ---- the in-memory checkpoint --------------------------------------------- */
 

@@ -1,13 +1,13 @@
 #include "cli.h"
 
 #include "cluster.h"
+#include "error_message.h"
 #include "sysinfo.h"
 #include "version.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,17 +86,8 @@ static const char usage_tail[] =
     "throws done so far are reported, and recorded with status partial; with\n"
     "--checkpoint, FILE holds them and the same command continues the run).\n";
 
-static enum pimc_cli_outcome fail(char *error, size_t size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum pimc_cli_outcome fail(char *error, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, size, format, args);
-    va_end(args);
-    return PIMC_CLI_ERROR;
-}
+/* The message in error[size], and the outcome of bad usage: `return fail(error, size, ...)`. */
+#define fail(error, size, ...) (pimc_error_message(error, size, __VA_ARGS__), PIMC_CLI_ERROR)
 
 static bool multiply_checked(uint64_t a, uint64_t b, uint64_t max, uint64_t *product)
 {

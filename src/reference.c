@@ -1,22 +1,15 @@
 #include "reference.h"
 
+#include "error_message.h"
 #include "exit_status.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool failed(char *why, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static bool failed(char *why, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(why, size, format, args);
-    va_end(args);
-    return false;
-}
+/* The reason in why[size], and false: `return failed(why, size, ...)`. */
+#define failed(why, size, ...) (pimc_error_message(why, size, __VA_ARGS__), false)
 
 static int compare_doubles(const void *a, const void *b)
 {

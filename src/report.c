@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "error_message.h"
 #include "exit_status.h"
 #include "schema.h"
 
@@ -8,7 +9,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,15 +364,9 @@ const char *pimc_csv_header(void)
     return header.data;
 }
 
-static int write_error(char *error, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static int write_error(char *error, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, size, format, args);
-    va_end(args);
-    return PIMC_EXIT_CANNOT_WRITE;
-}
+/* The reason in error[size], and the exit status of a file not written:
+ * `return write_error(error, size, ...)`. */
+#define write_error(error, size, ...) (pimc_error_message(error, size, __VA_ARGS__), PIMC_EXIT_CANNOT_WRITE)
 
 /* flock, through signals. A file system without locks (Lustre mounted
  * noflock, NFS without lockd) fails it: the row is still written, since one
