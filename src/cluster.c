@@ -1,5 +1,7 @@
 #include "cluster.h"
 
+#include "exit_status.h"
+#include "host_list.h"
 #include "timer.h"
 
 #include <stdio.h>
@@ -71,15 +73,23 @@ static bool launched_by_mpi(void)
     return false;
 }
 
-/* Rank 0 learns every rank's host, and lists them with their rank ranges;
- * `hosts` counts distinct names, so a cyclic placement (srun -m cyclic: n1, n2,
- * n1, n2) lists n1 twice but counts it once. */
+static void out_of_memory(void)
+{
+    fputs("pimc-omp: out of memory\n", stderr);
+    MPI_Abort(MPI_COMM_WORLD, PIMC_EXIT_FAILURE);
+    exit(PIMC_EXIT_FAILURE); /* should MPI_Abort return */
+}
+
+/* Rank 0 learns every rank's host and lists them (host_list.c), every rank how
+ * many distinct hosts there are. */
 static void gather_hosts(struct pimc_cluster *c)
 {
     char name[MPI_MAX_PROCESSOR_NAME] = "";
     int length;
     MPI_Get_processor_name(name, &length);
     char *all = c->rank == 0 ? calloc((size_t)c->ranks, MPI_MAX_PROCESSOR_NAME) : NULL;
+    if (c->rank == 0 && all == NULL)
+        out_of_memory();
     MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0, MPI_COMM_WORLD);
 
     MPI_Comm node;
@@ -87,29 +97,10 @@ static void gather_hosts(struct pimc_cluster *c)
     MPI_Comm_size(node, &c->ranks_on_host);
     MPI_Comm_free(&node);
 
-    if (c->rank == 0 && all != NULL) {
-        const char *host_of = all;
-#define HOST(r) (host_of + (size_t)(r) * MPI_MAX_PROCESSOR_NAME)
-        size_t used = 0;
-        c->hosts = 0;
-        c->host_list[0] = '\0';
-        for (int r = 0; r < c->ranks; r++) {
-            int seen = 0;
-            while (seen < r && strcmp(HOST(seen), HOST(r)) != 0)
-                seen++;
-            c->hosts += seen == r;
-        }
-        for (int r = 0; r < c->ranks;) {
-            int end = r;
-            while (end + 1 < c->ranks && strcmp(HOST(end + 1), HOST(r)) == 0)
-                end++;
-            if (used < sizeof c->host_list)
-                used += (size_t)snprintf(c->host_list + used, sizeof c->host_list - used, "%s%s (rank%s %d%s%.0d)",
-                                         used ? ", " : "", HOST(r), end > r ? "s" : "", r, end > r ? "-" : "",
-                                         end > r ? end : 0);
-            r = end + 1;
-        }
-#undef HOST
+    if (c->rank == 0) {
+        c->hosts = pimc_host_list(all, MPI_MAX_PROCESSOR_NAME, c->ranks, c->host_list, sizeof c->host_list);
+        if (c->hosts < 0)
+            out_of_memory();
     }
     free(all);
     MPI_Bcast(&c->hosts, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -13,7 +13,7 @@ struct pimc_cluster {
     bool mpi;             /* MPI was initialised */
     int ranks_on_host;    /* ranks that share this rank's host */
     int hosts;            /* distinct hosts */
-    char host_list[512];  /* "node1 (ranks 0-3), node2 (ranks 4-7)"; complete on rank 0 */
+    char host_list[512];  /* "node1 (ranks 0-3), node2 (ranks 4-7)" on rank 0; see host_list.h */
 };
 
 /* Initialises MPI only when a launcher started this process (its environment
