@@ -8,9 +8,10 @@
 #
 # Needs a pimc-omp built with MPI (`pimc-omp --version` shows an "MPI:" library, not "none"; see
 # README, "Beyond one node"). Every task of the job is one MPI rank, started by
-# `srun --mpi=TYPE --kill-on-bad-exit=1 --cpus-per-task=T` (TYPE: pmix or pmi2, see PIMC_SRUN_MPI);
-# each rank runs T OpenMP threads. The throws are split between
-# the ranks and the hits summed, so the result is the same as on one core, for any ranks x threads.
+# `srun --mpi=TYPE --kill-on-bad-exit=1 --cpus-per-task=T` (TYPE: pmix or pmi2, see PIMC_SRUN_MPI),
+# or by the library's own mpirun or mpiexec (PIMC_LAUNCHER); each rank runs T OpenMP threads. The
+# throws are split between the ranks and the hits summed, so the result is the same as on one core,
+# for any ranks x threads.
 #
 # Sizing the job (the sbatch line overrides the #SBATCH defaults below: 2 nodes, 2 tasks per node,
 # 8 CPUs per task):
@@ -52,11 +53,20 @@
 #                   binary's MPI library (pimc-omp --version, "MPI:") needs: pmix for Open MPI 4 and
 #                   5, pmi2 for MPICH (and Intel MPI, MVAPICH). Debian's Open MPI does not work
 #                   with pmi2, nor Debian's MPICH with pmix.
+#   PIMC_LAUNCHER   what starts the ranks: srun (the default), or the MPI library's own launcher,
+#                   for sites that want it: mpirun (Open MPI) or mpiexec (MPICH's hydra), a name on
+#                   PATH or a path (e.g. mpirun.openmpi, mpiexec.mpich on Debian). It finds the
+#                   nodes and tasks in the allocation; hybrid.sh adds -n NTASKS and binds each rank
+#                   to its T cores (Open MPI: --map-by slot:PE=T --bind-to core; MPICH: -bind-to
+#                   core:T). The launcher must be that of the library pimc-omp was built with.
 #   PIMC_NODE_CHECK seconds between checks that every node of the job still answers (default 5; 0:
 #                   none). With more than one node, a no-op task is started on each; a node that
 #                   cannot start one (its slurmd gone: crashed, cut off) is named in the output and
 #                   the run is ended, instead of the other ranks waiting for its hits until the time
-#                   limit. A rank that dies ends the run through srun's --kill-on-bad-exit.
+#                   limit. When the run fails on its own first, one more check names a lost node:
+#                   MPICH's mpiexec, which ends at once when a node goes, does not name it. A rank
+#                   that dies ends the run through srun's --kill-on-bad-exit (mpirun and mpiexec do
+#                   the same by themselves).
 #   PIMC_CHECKPOINT a long run that outlives its time limit, as in slurm/pimc.sh: the checkpoint file
 #                   (pimc-omp --checkpoint; on a file system every node sees), or 1 for
 #                   pimc-JOBID.checkpoint.json next to the CSV. Rank 0 saves every
@@ -89,8 +99,8 @@
 # in slurm/ of the submit directory).
 #
 # Exit status: pimc-omp's (0 ok, 2 bad usage on any rank, 3 verification failed, 4 CSV not writable,
-# 143 stopped by SIGTERM with a partial row written), or srun's when the launch fails or a rank is
-# lost (e.g. 137: killed; the output names the task and node, or the lost node); 2 when not
+# 143 stopped by SIGTERM with a partial row written), or the launcher's when the launch fails or a
+# rank is lost (e.g. 137: killed; the output names the task and node, or the lost node); 2 when not
 # run inside a Slurm job, no binary is found, a binary without MPI is given more than one task, or
 # slurm/job-common.sh is not found.
 #
@@ -152,13 +162,32 @@ mpi_type=${PIMC_SRUN_MPI:-$mpi_type}
 [[ $mpi_type =~ ^[A-Za-z0-9_.-]+$ ]] ||
     fail "PIMC_SRUN_MPI='$mpi_type' is not an srun --mpi type (srun --mpi=list shows them)"
 
+# PIMC_LAUNCHER: srun, or the library's own launcher. Each library's launcher learns the nodes and
+# the tasks per node from the allocation (Open MPI's ras/slurm, hydra's rmk/slurm) and starts its
+# daemons on them through srun; it is told only -n and how to bind: each rank to its T cores.
+launcher=${PIMC_LAUNCHER:-srun}
+launch=()
+if [[ $launcher != srun ]]; then
+    command -v -- "$launcher" >/dev/null ||
+        fail "PIMC_LAUNCHER=$launcher: no such command; load the MPI that pimc-omp was built with ($mpi_library; PIMC_MODULES), or give the launcher's path, or leave PIMC_LAUNCHER unset for srun"
+    case $mpi_library in
+        "Open MPI "*) launch=("$launcher" -n "$ntasks" --map-by "slot:PE=$cpus" --bind-to core) ;;
+        MPICH*) launch=("$launcher" -n "$ntasks" -bind-to "core:$cpus") ;;
+        *) fail "PIMC_LAUNCHER=$launcher: hybrid.sh knows the launchers of Open MPI and MPICH, not those of '$mpi_library'; leave PIMC_LAUNCHER unset for srun" ;;
+    esac
+    step_launcher=${launcher##*/}
+fi
+
 # Are the tasks bound to their CPUs? A short step asks each task where it may run. Where tasks on a
 # node share the same CPUs (TaskPlugin=task/none, or --cpu-bind=none), OMP_PROC_BIND=close would put
 # every rank's threads on the same first cores of the node; the threads are then left unbound
-# (OMP_PROC_BIND=false, OMP_PLACES unset), for the kernel to spread.
+# (OMP_PROC_BIND=false, OMP_PLACES unset), for the kernel to spread. A library's launcher binds its
+# ranks itself.
 binding=
 # shellcheck disable=SC2016 # expanded by the tasks' shell
-if probe=$(srun --mpi=none --cpus-per-task="$cpus" bash -c \
+if [[ -n ${launch[*]} ]]; then
+    binding="by $step_launcher: ${launch[*]:3}"
+elif probe=$(srun --mpi=none --cpus-per-task="$cpus" bash -c \
     'printf "%s %s\n" "$(hostname)" "$(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status)"' 2>&1); then
     # "TASKS-ON-BUSIEST-NODE SHARED-TASKS HOST MASK": SHARED-TASKS, the most tasks of one node with one mask.
     read -r most_tasks shared host mask < <(awk '
@@ -187,8 +216,12 @@ fi
 # --kill-on-bad-exit: a rank that dies (killed, or its node lost) ends the whole step at once;
 # without it the other ranks finish their shares and wait for the lost one's until the time limit.
 use_checkpoint
-cmd=(srun --mpi="$mpi_type" --kill-on-bad-exit=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv"
-    "${checkpoint_options[@]}" "$@")
+if [[ -n ${launch[*]} ]]; then
+    cmd=("${launch[@]}" "$pimc" --csv "$csv" "${checkpoint_options[@]}" "$@")
+else
+    cmd=(srun --mpi="$mpi_type" --kill-on-bad-exit=1 --cpus-per-task="$cpus" "$pimc" --csv "$csv"
+        "${checkpoint_options[@]}" "$@")
+fi
 
 # A lost node: see watch_nodes in job-common.sh. PIMC_NODE_CHECK=0 turns the check off.
 node_check_every=${PIMC_NODE_CHECK:-5}
@@ -202,7 +235,7 @@ row 'time limit' "$(time_limit)"
 row 'ntasks' "$ntasks"
 row 'tasks per node' "${SLURM_TASKS_PER_NODE:-?}"
 row 'cpus per task' "$cpus"
-row 'MPI launcher' "srun --mpi=$mpi_type"
+if [[ -n ${launch[*]} ]]; then row 'MPI launcher' "$launcher"; else row 'MPI launcher' "srun --mpi=$mpi_type"; fi
 if [[ -n $node_check_every ]]; then row 'node check' "every $node_check_every s"; else row 'node check' off; fi
 [[ -z $checkpoint ]] || row checkpoint "$checkpoint"
 print_context_binary

@@ -21,20 +21,23 @@
 #   row NAME VALUE          a header line of the script's own (e.g. 'time limit' "$(time_limit)")
 #   print_context_binary    submit dir, binary, pimc-omp --version's lines, modules
 #   print_context_run CMD   the OpenMP settings, csv, the command, then "== pimc-omp"
-#   run_step CMD            runs the srun command line CMD and reports its end: sets status
-#                           (with node_check_every=SECONDS set before, it also watches the nodes)
+#   run_step CMD            runs the command line CMD (srun, or with step_launcher=NAME set before, a
+#                           library's launcher) and reports its end: sets status (with
+#                           node_check_every=SECONDS set before, it also watches the nodes)
 #   continue_if_stopped ARGS  a checkpointed run stopped by the time-limit warning: submits the rest
 #                           as a successor job of the same script (needs slurm_dir, cpus)
 # and exits with "$status". fail MESSAGE prints "SCRIPT: MESSAGE" and exits 2.
 
 : "${job_script:?must be set by the job script that sources job-common.sh}"
 stop_signal=
-srun_pid=
+step_pid=
+step_launcher=srun
 node_check_every=
 
 # USR1 is Slurm's warning (--signal=B:USR1@60): pimc-omp -- every rank of it under hybrid.sh -- gets
-# one SIGTERM, through the job step, since srun answers SIGTERM by killing its tasks outright. Until
-# srun runs it only sets a flag. SIGTERM to this shell means Slurm is ending the job (time limit
+# one SIGTERM, through the job step, since srun answers SIGTERM by killing its tasks outright; a
+# library's launcher (hybrid.sh's PIMC_LAUNCHER: step_launcher) gets it itself, and hands it to every
+# rank. Until the step runs it only sets a flag. SIGTERM to this shell means Slurm is ending the job (time limit
 # reached, scancel) and signals pimc-omp itself; a second SIGTERM from here could cut short its
 # (rank 0's) writing of the partial row, so none is sent.
 # shellcheck disable=SC2317 # reached through the traps of start_job
@@ -50,8 +53,12 @@ on_signal() {
     stop_signal=$1
     printf '%s: SIG%s at %s (time limit near): asking pimc-omp to stop and record a partial result\n' \
         "$job_script" "$1" "$now"
-    [[ -n $srun_pid ]] || return 0
-    scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "$srun_pid" 2>/dev/null
+    [[ -n $step_pid ]] || return 0
+    if [[ $step_launcher == srun ]]; then
+        scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "$step_pid" 2>/dev/null
+    else
+        kill -TERM "$step_pid" 2>/dev/null # mpirun and mpiexec hand it to every rank
+    fi
 }
 
 fail() {
@@ -157,35 +164,57 @@ print_context_run() {
     printf '== pimc-omp\n'
 }
 
-# watch_nodes SECONDS REPORT -- while the step (srun_pid) runs: every SECONDS, one no-op task on each
-# node of the job. A node whose slurmd is gone (crashed, powered off, cut off) cannot start it, and
-# srun names it ("Task launch ... failed on node n3: ..."), within its MessageTimeout. Then the step
-# is cancelled, with a line that names the node, and REPORT gets the node's name. Without this the
-# ranks elsewhere throw on, then wait for the lost ones' hits until the time limit, or until
-# slurmctld declares the node down (SlurmdTimeout, often 300 s): srun does not notice on its own.
+# lost_node -- one no-op task on each node of the job. A node whose slurmd is gone (crashed, powered
+# off, cut off) cannot start it, and srun names it ("Task launch ... failed on node n3: ..."), within
+# its MessageTimeout. Prints that node and srun's line, tab-separated, and succeeds; fails when every
+# node answered, or (with a warning) when the check failed without naming a node.
+lost_node() {
+    local out node
+    out=$(timeout $((${node_check_every:-5} + 120)) srun --overlap --mpi=none --job-name=node-check \
+        --nodes="$SLURM_JOB_NUM_NODES" --ntasks-per-node=1 --cpus-per-task=1 true 2>&1) && return 1
+    node=$(sed -n 's/.* failed on node \([^: ]*\):.*/\1/p' <<<"$out" | head -n 1)
+    if [[ -z $node ]]; then
+        printf '%s: warning: the node check failed without naming a node: %s\n' "$job_script" "${out//$'\n'/ }"
+        return 1
+    fi
+    printf '%s\t%s\n' "$node" "$(grep -m 1 ' failed on node ' <<<"$out")"
+}
+
+# say_node_lost NODE LINE REPORT WHAT -- the line that names a lost node, and WHAT is done about it;
+# REPORT gets the node's name.
+say_node_lost() {
+    printf '%s: node %s lost at %s: %s; %s\n' "$job_script" "$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$2" "$4"
+    printf '%s\n' "$1" >"$3"
+}
+
+# watch_nodes SECONDS REPORT -- while the step (step_pid) runs: every SECONDS, lost_node. A node lost
+# is named, REPORT gets its name, and the step is ended: srun's step cancelled, or a library's
+# launcher sent SIGTERM (then SIGKILL 10 s later). Without this the ranks elsewhere throw on, then
+# wait for the lost ones' hits until the time limit, or until slurmctld declares the node down
+# (SlurmdTimeout, often 300 s): neither srun nor mpirun nor mpiexec notices on its own a node that
+# went silent without closing its connections.
 # shellcheck disable=SC2317 # run in the background by run_step
 watch_nodes() {
-    local every=$1 report=$2 out node step
-    while sleep "$every" && kill -0 "$srun_pid" 2>/dev/null; do
-        out=$(timeout $((every + 120)) srun --overlap --mpi=none --job-name=node-check --nodes="$SLURM_JOB_NUM_NODES" \
-            --ntasks-per-node=1 --cpus-per-task=1 true 2>&1) && continue
-        kill -0 "$srun_pid" 2>/dev/null || break # the step ended meanwhile: nothing lost
-        node=$(sed -n 's/.* failed on node \([^: ]*\):.*/\1/p' <<<"$out" | head -n 1)
-        if [[ -z $node ]]; then
-            printf '%s: warning: the node check failed without naming a node: %s\n' "$job_script" "${out//$'\n'/ }"
-            continue
+    local every=$1 report=$2 lost node line step i
+    while sleep "$every" && kill -0 "$step_pid" 2>/dev/null; do
+        lost=$(lost_node) || continue
+        kill -0 "$step_pid" 2>/dev/null || break # the step ended meanwhile: run_step looks again
+        IFS=$'\t' read -r node line <<<"$lost"
+        say_node_lost "$node" "$line" "$report" 'ending the job step'
+        if [[ $step_launcher == srun ]]; then
+            # The step running the ranks: named after the binary (srun's default), not the checks.
+            step=$(squeue -h -s -j "$SLURM_JOB_ID" -o '%i %j' | awk -v name="${pimc##*/}" '$2 == name { print $1; exit }')
+            scancel "${step:-$SLURM_JOB_ID}" 2>/dev/null
+        else
+            kill -TERM "$step_pid" 2>/dev/null
+            for ((i = 0; i < 20; i++)); do kill -0 "$step_pid" 2>/dev/null && sleep 0.5; done
+            kill -KILL "$step_pid" 2>/dev/null
         fi
-        printf '%s: node %s lost at %s: %s; ending the job step\n' "$job_script" "$node" \
-            "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(grep -m 1 ' failed on node ' <<<"$out")"
-        printf '%s\n' "$node" >"$report"
-        # The step running the ranks: named after the binary (srun's default), not the checks.
-        step=$(squeue -h -s -j "$SLURM_JOB_ID" -o '%i %j' | awk -v name="${pimc##*/}" '$2 == name { print $1; exit }')
-        scancel "${step:-$SLURM_JOB_ID}" 2>/dev/null
         break
     done
 }
 
-# run_step COMMAND... -- run the srun command line COMMAND (not when a stop signal came already:
+# run_step COMMAND... -- run the launcher's command line COMMAND (not when a stop signal came already:
 # exit 143), wait for it through the signals, and say how it ended and, when stopped early, whether
 # the CSV has this job's partial row. Sets status, COMMAND's exit status.
 run_step() {
@@ -194,7 +223,7 @@ run_step() {
         exit 143
     fi
     "$@" &
-    srun_pid=$!
+    step_pid=$!
     local watcher='' lost_report=''
     if [[ -n $node_check_every ]] && ((${SLURM_JOB_NUM_NODES:-1} > 1)); then
         lost_report=$(mktemp) || lost_report=/dev/null
@@ -202,22 +231,29 @@ run_step() {
         watcher=$!
     fi
     while :; do
-        wait "$srun_pid"
+        wait "$step_pid"
         status=$?
-        # A trapped signal makes wait return early (status > 128) while srun still runs: wait again.
-        if ((status > 128)) && kill -0 "$srun_pid" 2>/dev/null; then continue; fi
+        # A trapped signal makes wait return early (status > 128) while the step still runs: wait again.
+        if ((status > 128)) && kill -0 "$step_pid" 2>/dev/null; then continue; fi
         break
     done
-    local lost=
+    local ended lost='' found node line
+    ended=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     if [[ -n $watcher ]]; then
         kill "$watcher" 2>/dev/null
         wait "$watcher" 2>/dev/null
         [[ ! -s $lost_report ]] || lost=$(<"$lost_report")
+        # A step that failed on its own may have lost a node the watch had not seen yet: MPICH's
+        # mpiexec ends at once when a node's proxy goes, and says only "assert (!closed) failed".
+        if [[ -z $lost && -z $stop_signal ]] && ((status != 0)) && found=$(lost_node); then
+            IFS=$'\t' read -r node line <<<"$found"
+            say_node_lost "$node" "$line" "$lost_report" 'found by a check after the step ended'
+            lost=$node
+        fi
         [[ $lost_report == /dev/null ]] || rm -f "$lost_report"
     fi
 
-    printf '== %s: job %s: pimc-omp exited with status %d at %s\n' \
-        "$job_script" "$SLURM_JOB_ID" "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '== %s: job %s: pimc-omp exited with status %d at %s\n' "$job_script" "$SLURM_JOB_ID" "$status" "$ended"
     if [[ -n $lost ]]; then
         ((status != 0)) || status=1
         printf '%s: the run was lost with node %s: its ranks there are gone, the others were ended; no result\n' \
@@ -225,10 +261,14 @@ run_step() {
         return 0
     fi
     if [[ -z $stop_signal ]] && ((status > 128)); then
-        # --kill-on-bad-exit: one task killed, every task ended. srun's "error: NODE: task N: ..." line
-        # above names the first.
-        printf '%s: pimc-omp was killed (status %d = signal %d), not stopped: a rank died or was lost, and the job step was ended; srun'"'"'s "error: NODE: task N" lines above say which. No result\n' \
-            "$job_script" "$status" $((status - 128))
+        # srun --kill-on-bad-exit, mpirun and mpiexec: one rank killed, every rank ended. The
+        # launcher's own lines above name the first (srun: "error: NODE: task N: Killed"; mpirun:
+        # "process rank N with PID P on node NODE exited on signal"; mpiexec: "PID P RUNNING AT NODE").
+        # hydra exits 255 whatever ended the rank.
+        local how="status $status = signal $((status - 128))"
+        ((status != 255)) || how="status 255: $step_launcher's for a rank that ended badly"
+        printf '%s: pimc-omp was killed (%s), not stopped: a rank died or was lost, and the job step was ended; %s'"'"'s lines above say which. No result\n' \
+            "$job_script" "$how" "$step_launcher"
         return 0
     fi
     [[ -n $stop_signal ]] || return 0

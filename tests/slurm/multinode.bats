@@ -8,7 +8,8 @@
 # PIMC_SLURM_NODES=3: one slurmctld, three slurmd, each node with its own host name, all on
 # loopback); teardown_file stops it by PID and leaves nothing running (see cluster.bash). The jobs
 # run pimc-omp built with either MPI library: Open MPI under srun --mpi=pmix and mpirun, MPICH under
-# srun --mpi=pmi2 and mpiexec (hydra) -- hybrid.sh picks the srun type from the binary. The tests
+# srun --mpi=pmi2 and mpiexec (hydra) -- hybrid.sh picks the srun type from the binary, and runs the
+# library's launcher instead with PIMC_LAUNCHER. The tests
 # check the hits against the one-core hits, the hosts in the report and the ranks, threads_per_rank
 # and nodes columns; then they kill a rank, and a whole node (its slurmd, job steps and tasks), in
 # the middle of a run, and the job must end within 30 s, non-zero, saying what was lost, with no
@@ -216,6 +217,15 @@ no_torn_rows() {
     grep -Eq '^  hosts +n1 \(rank 0\), n2 \(rank 1\), n3 \(rank 2\);' "$out"
     check_rows l.csv ranks nodes hits
     [ "$output" = "3 3 $want" ]
+
+    # hybrid.sh with PIMC_LAUNCHER: the same launcher, told -n and the binding, 2 ranks a node.
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$PWD/h.csv" PIMC_LAUNCHER="${LAUNCHER[0]}" \
+        sbatch --wait --parsable -N 3 --ntasks-per-node=2 -c 1 "$REPO/slurm/hybrid.sh" --no-serial 3e7
+    grep -Eq "^MPI launcher +${LAUNCHER[0]}\$" "$out"
+    grep -Eq "^task binding +by ${LAUNCHER[0]}: " "$out"
+    grep -Eq '^  hosts +n1 \(ranks 0-1\), n2 \(ranks 2-3\), n3 \(ranks 4-5\);' "$out"
+    check_rows h.csv ranks threads_per_rank nodes hits status
+    [ "$output" = "6 1 3 $want complete" ]
 }
 
 @test "scaling.sh and sweep.sh on the 3-node partition: one-node jobs, rows from the nodes' host names" {
@@ -298,16 +308,16 @@ no_torn_rows() {
     [[ $state != "COMPLETED 0:0" ]]
 }
 
-@test "a rank killed, then a node lost, under the library's own launcher: the job ends within 30 s" {
+@test "a rank killed, then a node lost, under hybrid.sh with the library's own launcher: the job ends within 30 s, naming it" {
     needs_slurm
     require_mpi
     workdir lost-launcher
-    # shellcheck disable=SC2016 # the job script's own expansions
-    printf '#!/bin/bash\n"$@"\nstatus=$?\necho "launcher exited with status $status"\nexit $status\n' >job.sh
     for what in rank node; do
-        submit 0 sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 job.sh \
-            "${LAUNCHER[@]}" -n 3 "$PIMC" -t 1 --csv "$PWD/$what.csv" 1e13
+        submit 0 env PIMC="$PIMC" PIMC_CSV="$PWD/$what.csv" PIMC_LAUNCHER="${LAUNCHER[0]}" \
+            sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 "$REPO/slurm/hybrid.sh" 1e13
+        wait_for_output "$out"
         victim=$(wait_for_ranks n3)
+        grep -Eq "^MPI launcher +${LAUNCHER[0]}\$" "$out"
         sleep 2
         if [[ $what == rank ]]; then
             kill -KILL "$victim"
@@ -316,23 +326,30 @@ no_torn_rows() {
         fi
         start=$SECONDS
         for ((i = 0; i < 60; i++)); do
-            grep -q '^launcher exited with status' "$out" 2>/dev/null && break
+            grep -q "^== hybrid.sh: job $id: pimc-omp exited with status" "$out" && break
             sleep 0.5
         done
         echo "$what: ended $((SECONDS - start)) s after the kill"
         cat "$out"
         ((SECONDS - start <= 30))
-        grep -Eq '^launcher exited with status [1-9]' "$out"
+        grep -Eq "^== hybrid.sh: job $id: pimc-omp exited with status [1-9]" "$out"
         case $LIBRARY:$what in
-        # Open MPI names the rank, or the node whose daemon it lost; hydra names the process only.
+        # The launchers name a killed rank themselves; a lost node hybrid.sh's node check names
+        # (Open MPI names it too, hydra does not).
         "Open MPI "*:rank) grep -Eq 'process rank 2 with PID .* on node n3 exited on signal 9' "$out" ;;
-        "Open MPI "*:node) grep -Eq 'Remote daemon: .* on node n3' "$out" ;;
         MPICH*:rank) grep -Eq "PID $victim RUNNING AT n3" "$out" ;;
-        MPICH*:node) grep -Eq 'mpiexec@n1' "$out" ;;
+        *:node)
+            grep -Eq '^hybrid.sh: node n3 lost at .*failed on node n3' "$out"
+            grep -q '^hybrid.sh: the run was lost with node n3' "$out"
+            ;;
         esac
+        # hydra's exit status is 255 for a rank killed, mpirun's 128 + the signal.
+        [[ $what == node ]] || grep -Eq '^hybrid.sh: pimc-omp was killed \(status (137 = signal 9|255: [^ ]*mpiexec[^ ]* for a rank that ended badly)\), not stopped' "$out"
         [ -z "$(ranks_of n1)$(ranks_of n2)" ]
         no_torn_rows "$PWD/$what.csv"
         [[ $what == rank ]] || back_up n3
         wait_job "$id" 60
+        state=$(job_state "$id")
+        [[ $state != "COMPLETED 0:0" ]]
     done
 }
