@@ -272,9 +272,10 @@ run_step() {
         return 0
     fi
     [[ -n $stop_signal ]] || return 0
-    # Say what is in the CSV, not what should be. A row's slurm_job_id is followed by the last five
-    # columns of the contract (nodes, rng, segments, throws_resumed, mpi_library), none of them quoted.
-    if grep -Eq ",partial,.*,$SLURM_JOB_ID(,[^,\"]*){5}\$" "$csv" 2>/dev/null; then
+    # Say what is in the CSV, not what should be. A row's slurm_job_id is followed by the last six
+    # columns of the contract (nodes, rng, segments, throws_resumed, mpi_library, cpu_signature), none of
+    # them quoted.
+    if grep -Eq ",partial,.*,$SLURM_JOB_ID(,[^,\"]*){6}\$" "$csv" 2>/dev/null; then
         printf '%s: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' \
             "$job_script" "$stop_signal" "$csv"
     else

@@ -120,6 +120,8 @@ static bool decode_row(struct pimc_baseline *b, long where, const char *const *v
         .where = where,
         .timestamp = v[PIMC_COLUMN_TIMESTAMP] ? v[PIMC_COLUMN_TIMESTAMP] : "",
         .cpu_model = v[PIMC_COLUMN_CPU_MODEL] ? v[PIMC_COLUMN_CPU_MODEL] : "",
+        /* Files from before the cpu_signature column: "", the model name alone. */
+        .cpu_signature = v[PIMC_COLUMN_CPU_SIGNATURE] ? v[PIMC_COLUMN_CPU_SIGNATURE] : "",
         .mode = v[PIMC_COLUMN_MODE] ? v[PIMC_COLUMN_MODE] : "",
         /* Files from before the rng column hold the only generator there was. */
         .rng = v[PIMC_COLUMN_RNG] && *v[PIMC_COLUMN_RNG] ? v[PIMC_COLUMN_RNG] : PIMC_RNG_DEFAULT_NAME,

@@ -15,7 +15,7 @@
 
 struct pimc_baseline_row {
     long where; /* CSV line or JSON object number, for messages */
-    const char *timestamp, *cpu_model, *mode;
+    const char *timestamp, *cpu_model, *cpu_signature, *mode;
     const char *rng; /* the stream's generator; "philox4x32-10" when the file has no rng column */
     enum pimc_kernel kernel;
     int threads;

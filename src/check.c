@@ -265,9 +265,14 @@ static void judge(struct pimc_metric *metrics, const struct measured *x, const s
     struct pimc_metric *m = &metrics[THROUGHPUT];
     if (*skip_why)
         pimc_say(m, PIMC_SKIPPED, "(%s)", skip_why);
-    else if (!ref->same_cpu)
+    else if (!ref->same_cpu && strcmp(ref->cpu_model, context->cpu_model) != 0)
         pimc_say(m, PIMC_SKIPPED, "(baseline from another CPU model: \"%s\"; this is \"%s\")", ref->cpu_model,
                  context->cpu_model);
+    else if (!ref->same_cpu)
+        pimc_say(m, PIMC_SKIPPED, "(baseline from another CPU of the same name \"%s\": %s%s; this is %s)",
+                 ref->cpu_model, *ref->cpu_signature ? ref->cpu_signature : "rows of kernel ",
+                 *ref->cpu_signature ? "" : pimc_kernel_name(c->kernel),
+                 *context->cpu_signature ? context->cpu_signature : "a CPU without that path");
     else
         pimc_judge_timing(m, &(struct pimc_timing){
                                  .best = n / p.best / threads * 1e-9,
@@ -340,6 +345,17 @@ static void judge(struct pimc_metric *metrics, const struct measured *x, const s
 
 /* ---- the check ---------------------------------------------------------- */
 
+/* The kernel paths this CPU cannot run: rows of them came from another CPU,
+ * whatever its name. */
+static unsigned unrunnable_kernels(enum pimc_rng rng)
+{
+    unsigned mask = 0;
+    for (int k = PIMC_KERNEL_SCALAR; k < PIMC_KERNEL_COUNT; k++)
+        if (!pimc_cpu_can_run(rng, (enum pimc_kernel)k))
+            mask |= 1u << k;
+    return mask;
+}
+
 static bool unusable(const char *path, const char *why)
 {
     fprintf(stderr, "pimc-omp: --check: baseline '%s' is unusable: %s\n", path, why);
@@ -357,7 +373,9 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
     struct pimc_baseline baseline;
     struct pimc_reference ref;
     const struct pimc_reference_request request = {
-        .cpu_model = context->cpu_model,
+        .cpu = {.model = context->cpu_model,
+                .signature = context->cpu_signature,
+                .unrunnable_kernels = unrunnable_kernels(options->rng)},
         .rng = rng,
         .kernel_given = kernel_forced,
         .threads_given = options->threads_given,

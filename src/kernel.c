@@ -584,7 +584,7 @@ void pimc_kernel_hide(unsigned mask)
     hidden_kernels = mask & ~(1u << PIMC_KERNEL_AUTO | 1u << PIMC_KERNEL_SCALAR); /* always there */
 }
 
-bool pimc_kernel_available_for(enum pimc_rng rng, enum pimc_kernel kernel)
+bool pimc_cpu_can_run(enum pimc_rng rng, enum pimc_kernel kernel)
 {
     if ((unsigned)rng >= PIMC_RNG_COUNT || (unsigned)kernel >= PIMC_KERNEL_COUNT || (hidden_kernels & (1u << kernel)))
         return false;
@@ -593,16 +593,19 @@ bool pimc_kernel_available_for(enum pimc_rng rng, enum pimc_kernel kernel)
     case PIMC_KERNEL_SCALAR:
         return true;
     default:
-        if (paths[rng][kernel] == NULL)
-            return false;
 #if PIMC_X86
         return cpu_has(rng, kernel);
 #elif PIMC_ARM_AES
-        return kernel == PIMC_KERNEL_NEON && cpu_has_arm_aes();
+        return rng == PIMC_RNG_ARS && kernel == PIMC_KERNEL_NEON && cpu_has_arm_aes();
 #else
         return false;
 #endif
     }
+}
+
+bool pimc_kernel_available_for(enum pimc_rng rng, enum pimc_kernel kernel)
+{
+    return pimc_cpu_can_run(rng, kernel) && (kernel == PIMC_KERNEL_AUTO || paths[rng][kernel] != NULL);
 }
 
 bool pimc_kernel_available(enum pimc_kernel kernel)

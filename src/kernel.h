@@ -69,6 +69,11 @@ bool pimc_kernel_available_for(enum pimc_rng rng, enum pimc_kernel kernel);
 /* The same for the default generator, Philox. */
 bool pimc_kernel_available(enum pimc_kernel kernel);
 
+/* Whether this CPU has the instructions of the generator's path, whether or
+ * not this build has the path: what tells one CPU from another. Paths hidden
+ * by PIMC_HIDE_KERNELS count as missing, as that makes the CPU look older. */
+bool pimc_cpu_can_run(enum pimc_rng rng, enum pimc_kernel kernel);
+
 /* Makes the paths in the mask (bit 1 << kernel) unavailable, as if the CPU lacked
  * them: lets one machine test the choice an older CPU would get. */
 void pimc_kernel_hide(unsigned mask);

@@ -50,12 +50,22 @@ static bool of_generator(const struct pimc_baseline_row *row, const char *rng)
     return strcmp(row->rng, rng) == 0;
 }
 
-/* Whether a is a better reference row than b: this CPU model, then a row with
- * a serial leg, then the latest (ISO 8601 timestamps sort as text), then the
- * later in the file. */
-static bool preferred(const struct pimc_baseline_row *a, const struct pimc_baseline_row *b, const char *here)
+bool pimc_measured_on(const struct pimc_baseline_row *row, const struct pimc_cpu *cpu)
 {
-    const int here_a = strcmp(a->cpu_model, here) == 0, here_b = strcmp(b->cpu_model, here) == 0;
+    if (strcmp(row->cpu_model, cpu->model) != 0)
+        return false;
+    if (row->cpu_signature[0] != '\0' && cpu->signature != NULL && cpu->signature[0] != '\0')
+        return strcmp(row->cpu_signature, cpu->signature) == 0;
+    return (cpu->unrunnable_kernels & (1u << row->kernel)) == 0;
+}
+
+/* Whether a is a better reference row than b: this CPU, then a row with a
+ * serial leg, then the latest (ISO 8601 timestamps sort as text), then the
+ * later in the file. */
+static bool preferred(const struct pimc_baseline_row *a, const struct pimc_baseline_row *b,
+                      const struct pimc_cpu *here)
+{
+    const int here_a = pimc_measured_on(a, here), here_b = pimc_measured_on(b, here);
     if (here_a != here_b)
         return here_a > here_b;
     const int serial_a = isfinite(a->serial_s), serial_b = isfinite(b->serial_s);
@@ -73,7 +83,7 @@ static bool applies(const struct pimc_baseline_row *row, const struct pimc_check
 
 /* The best and median 1-thread speed of a kernel on a CPU model: parallel legs
  * of 1-thread rows and serial legs of any row. */
-static int one_thread_speed(const struct pimc_baseline *b, const char *cpu_model, const char *rng,
+static int one_thread_speed(const struct pimc_baseline *b, const struct pimc_cpu *cpu, const char *rng,
                             enum pimc_kernel kernel, double *best, double *median)
 {
     double *medians = values(2 * b->count);
@@ -82,7 +92,7 @@ static int one_thread_speed(const struct pimc_baseline *b, const char *cpu_model
     for (int r = 0; r < b->count; r++) {
         const struct pimc_baseline_row *row = &b->rows[r];
         if (!row->reference || !of_generator(row, rng) || row->kernel != kernel ||
-            row->throws < PIMC_SPEED_ROW_MIN_THROWS || strcmp(row->cpu_model, cpu_model) != 0)
+            row->throws < PIMC_SPEED_ROW_MIN_THROWS || !pimc_measured_on(row, cpu))
             continue;
         const double n_throws = (double)row->throws;
         rows += row->threads == 1 || isfinite(row->serial_s);
@@ -102,14 +112,15 @@ static int one_thread_speed(const struct pimc_baseline *b, const char *cpu_model
     return rows;
 }
 
-static void time_the_rows(const struct pimc_baseline *b, const char *rng, struct pimc_reference *ref)
+static void time_the_rows(const struct pimc_baseline *b, const char *rng, const struct pimc_cpu *cpu,
+                          struct pimc_reference *ref)
 {
     const struct pimc_check_config *c = &ref->config;
     double *parallel = values(b->count), *serial = values(b->count);
     ref->parallel_best = ref->serial_best = NAN;
     for (int r = 0; r < b->count; r++) {
         const struct pimc_baseline_row *row = &b->rows[r];
-        if (!applies(row, c, rng) || strcmp(row->cpu_model, ref->cpu_model) != 0)
+        if (!applies(row, c, rng) || !pimc_measured_on(row, cpu))
             continue;
         const double p = min_or(row->parallel_min_s, row->parallel_s);
         ref->parallel_best = isfinite(ref->parallel_best) && ref->parallel_best < p ? ref->parallel_best : p;
@@ -125,15 +136,15 @@ static void time_the_rows(const struct pimc_baseline *b, const char *rng, struct
     free(parallel);
     free(serial);
     ref->speed_rows =
-        one_thread_speed(b, ref->cpu_model, rng, c->kernel, &ref->kernel_speed_best, &ref->kernel_speed_median) +
-        one_thread_speed(b, ref->cpu_model, rng, PIMC_KERNEL_SCALAR, &ref->scalar_speed_best,
-                         &ref->scalar_speed_median);
+        one_thread_speed(b, cpu, rng, c->kernel, &ref->kernel_speed_best, &ref->kernel_speed_median) +
+        one_thread_speed(b, cpu, rng, PIMC_KERNEL_SCALAR, &ref->scalar_speed_best, &ref->scalar_speed_median);
 }
 
 bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_reference_request *request,
                            struct pimc_reference *ref, char *why, size_t size)
 {
-    const char *here = request->cpu_model, *rng = request->rng;
+    const struct pimc_cpu *here = &request->cpu;
+    const char *rng = request->rng;
     memset(ref, 0, sizeof *ref);
     const struct pimc_baseline_row *latest = NULL;
     for (int r = 0; r < b->count; r++)
@@ -154,8 +165,8 @@ bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_refe
     if (request->seed_given)
         c->seed = request->given.seed;
 
-    /* Applicable rows: the configuration's, of this CPU model if any, else of
-     * the model of the latest applicable row. */
+    /* Applicable rows: the configuration's, of this CPU if any, else of the
+     * CPU of the latest applicable row. */
     const struct pimc_baseline_row *model_row = NULL;
     for (int r = 0; r < b->count; r++)
         if (applies(&b->rows[r], c, rng) && (model_row == NULL || preferred(&b->rows[r], model_row, here)))
@@ -167,8 +178,10 @@ bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_refe
                       (unsigned long long)c->throws, pimc_kernel_name(latest->kernel), latest->threads,
                       latest->threads == 1 ? "" : "s", (unsigned long long)latest->throws);
     ref->cpu_model = model_row->cpu_model;
-    ref->same_cpu = strcmp(ref->cpu_model, here) == 0;
-    time_the_rows(b, rng, ref);
+    ref->cpu_signature = model_row->cpu_signature;
+    ref->same_cpu = pimc_measured_on(model_row, here);
+    const struct pimc_cpu there = {.model = model_row->cpu_model, .signature = model_row->cpu_signature};
+    time_the_rows(b, rng, ref->same_cpu ? here : &there, ref);
 
     /* Hits depend on the generator, seed and throws only: every complete row
      * of that stream is a witness, whatever its CPU, kernel, threads or mode

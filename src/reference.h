@@ -21,10 +21,24 @@ struct pimc_check_config {
     uint64_t throws, seed;
 };
 
-/* What the check is asked: this machine's CPU model and generator, and the
+/* A kind of CPU as a baseline can tell it: the model's name and, in rows that
+ * have one, its signature. Names can be ambiguous (a cloud "AMD EPYC" is a Zen 3
+ * or a Zen 4); unrunnable_kernels (bit 1 << kernel) are paths this CPU lacks. */
+struct pimc_cpu {
+    const char *model;
+    const char *signature;       /* "" or NULL when not known */
+    unsigned unrunnable_kernels; /* 0: none known */
+};
+
+/* Whether a row was measured on a CPU of that kind: the same name, and the same
+ * signature where both have one; a row without one (files from before the
+ * column) counts when the CPU can run the row's kernel. */
+bool pimc_measured_on(const struct pimc_baseline_row *row, const struct pimc_cpu *cpu);
+
+/* What the check is asked: this machine's CPU and generator, and the
  * values the command line gives in place of the reference row's. */
 struct pimc_reference_request {
-    const char *cpu_model;
+    struct pimc_cpu cpu;
     const char *rng; /* e.g. "philox4x32-10" */
     bool kernel_given, threads_given, throws_given, seed_given;
     struct pimc_check_config given; /* the values of the *_given ones; kernel not AUTO */
@@ -32,8 +46,9 @@ struct pimc_reference_request {
 
 struct pimc_reference {
     struct pimc_check_config config;
-    const char *cpu_model; /* of the applicable rows */
-    bool same_cpu;         /* this machine's model */
+    const char *cpu_model;     /* of the applicable rows */
+    const char *cpu_signature; /* of the row that chose them; "" when it has none */
+    bool same_cpu;             /* measured on this machine's kind of CPU */
     int rows, serial_rows;
     double parallel_best, parallel_median; /* seconds; NAN when no row has them */
     double serial_best, serial_median;
@@ -45,9 +60,9 @@ struct pimc_reference {
 };
 
 /* The configuration is the reference row's: the latest complete row of the
- * generator, preferring this CPU model, then rows with a serial leg. The
- * applicable rows are the complete rows of that kernel, threads and throws: of
- * this CPU model when there are any, else of the latest such row's model.
+ * generator, preferring this CPU (pimc_measured_on), then rows with a serial
+ * leg. The applicable rows are the complete rows of that kernel, threads and
+ * throws: of this CPU when there are any, else of the latest such row's CPU.
  * false (exit 2), with the reason, when no row applies or rows of the same
  * stream disagree on the hits. */
 bool pimc_choose_reference(const struct pimc_baseline *baseline, const struct pimc_reference_request *request,

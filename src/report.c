@@ -98,6 +98,7 @@ static void collect_fields(const struct pimc_record *rec, struct field *f)
     count(f, PIMC_COLUMN_SEGMENTS, rec->segments > 0 ? rec->segments : 1);
     count(f, PIMC_COLUMN_THROWS_RESUMED, rec->throws_resumed);
     text(f, PIMC_COLUMN_MPI_LIBRARY, o->ranks > 1 ? c->mpi_library : "");
+    text(f, PIMC_COLUMN_CPU_SIGNATURE, c->cpu_signature);
 }
 
 /* A count or real as text; a text field is used as it is. %.17g round-trips a

@@ -50,12 +50,57 @@ static void probe_cpu_model(char *model, size_t size)
     fclose(cpuinfo);
 }
 
+/* The first processor's "key : value" for KEY exactly ("model" is not "model name"); "" when absent. */
+static void cpuinfo_value(const char *key, char *value, size_t size)
+{
+    value[0] = '\0';
+    FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+    if (cpuinfo == NULL)
+        return;
+    char line[512];
+    const size_t key_length = strlen(key);
+    while (fgets(line, sizeof line, cpuinfo) != NULL && line[0] != '\n') {
+        if (strncmp(line, key, key_length) != 0 || strspn(line + key_length, " \t") + key_length != strcspn(line, ":"))
+            continue;
+        const char *v = strchr(line, ':') + 1;
+        v += strspn(v, " \t");
+        snprintf(value, size, "%.*s", (int)strcspn(v, "\n"), v);
+        break;
+    }
+    fclose(cpuinfo);
+}
+
+/* Cloud machines often hide the model behind a generic name ("AMD EPYC" is a
+ * Zen 3 and a Zen 4, with and without AVX-512): the processor's signature
+ * tells them apart. x86: family, model, stepping; Arm: the MIDR fields. */
+static void probe_cpu_signature(char *signature, size_t size)
+{
+    char a[32], b[32], c[32], d[32];
+    cpuinfo_value("cpu family", a, sizeof a);
+    cpuinfo_value("model", b, sizeof b);
+    cpuinfo_value("stepping", c, sizeof c);
+    if (a[0] && b[0]) {
+        snprintf(signature, size, "family %s model %s stepping %s", a, b, c[0] ? c : "?");
+        return;
+    }
+    cpuinfo_value("CPU implementer", a, sizeof a);
+    cpuinfo_value("CPU part", b, sizeof b);
+    cpuinfo_value("CPU variant", c, sizeof c);
+    cpuinfo_value("CPU revision", d, sizeof d);
+    if (a[0] && b[0])
+        snprintf(signature, size, "implementer %s part %s variant %s revision %s", a, b, c[0] ? c : "?",
+                 d[0] ? d : "?");
+    else
+        signature[0] = '\0';
+}
+
 void pimc_probe_context(struct pimc_context *context)
 {
     if (gethostname(context->host, sizeof context->host) != 0)
         snprintf(context->host, sizeof context->host, "unknown");
     context->host[sizeof context->host - 1] = '\0';
     probe_cpu_model(context->cpu_model, sizeof context->cpu_model);
+    probe_cpu_signature(context->cpu_signature, sizeof context->cpu_signature);
 #if defined(__clang__)
     snprintf(context->compiler, sizeof context->compiler, "clang %d.%d.%d", __clang_major__, __clang_minor__,
              __clang_patchlevel__);

@@ -8,6 +8,7 @@
 struct pimc_context {
     char host[256];
     char cpu_model[256];
+    char cpu_signature[192]; /* "family 25 model 1 stepping 1"; "" when /proc/cpuinfo has none */
     char compiler[64];
     char openmp[64];        /* runtime and version, e.g. "libgomp 4.5" */
     const char *omp_proc_bind; /* environment values, "" when unset */

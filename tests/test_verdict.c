@@ -210,7 +210,7 @@ static void reference_rows(void)
     struct pimc_reference ref;
     char why[512];
     bool ok = parse(text, &b, why, sizeof why);
-    struct pimc_reference_request request = {.cpu_model = "C", .rng = "philox4x32-10"};
+    struct pimc_reference_request request = {.cpu = {.model = "C"}, .rng = "philox4x32-10"};
     ok = ok && pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(ok && ref.rows == 2 && ref.parallel_best == 0.4 && ref.parallel_median == 0.55 && ref.hits == 785398 &&
                ref.hits_rows == 2 && ref.same_cpu,
@@ -222,11 +222,67 @@ static void reference_rows(void)
     request.rng = "other";
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(!ok && strstr(why, "no complete row of generator other") == why, "no row of the generator: '%s'", why);
-    request = (struct pimc_reference_request){.cpu_model = "D", .rng = "philox4x32-10", .threads_given = true,
+    request = (struct pimc_reference_request){.cpu = {.model = "D"}, .rng = "philox4x32-10", .threads_given = true,
                                               .given = {.threads = 1}};
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(!ok && strstr(why, "no complete row for kernel avx2, 1 thread, 1000000 throws") == why,
            "--threads 1 with no such row: '%s'", why);
+    pimc_baseline_free(&b);
+}
+
+/* Two CPUs behind one name (a cloud "AMD EPYC": Zen 3 without AVX-512, Zen 4
+ * with it), and rows from before the cpu_signature column. */
+static void cpu_identity(void)
+{
+    const char *text = HEADER ",rng,cpu_signature\n"
+                              "2026-01-01T00:00:00Z,EPYC,avx512,2,1000000,1,785398,complete,0.2,0.2,0.4,single,,\n"
+                              "2026-01-02T00:00:00Z,EPYC,avx512,2,1000000,1,785398,complete,0.3,0.3,0.6,single,,"
+                              "family 25 model 17 stepping 1\n"
+                              "2026-01-03T00:00:00Z,EPYC,avx2,2,1000000,1,785398,complete,0.5,0.5,1.0,single,,"
+                              "family 25 model 1 stepping 1\n"
+                              "2026-01-04T00:00:00Z,EPYC,avx2,2,1000000,1,785398,complete,0.7,0.7,1.4,single,,\n";
+    struct pimc_baseline b;
+    struct pimc_reference ref;
+    char why[512];
+    bool ok = parse(text, &b, why, sizeof why);
+    tap_ok(ok && b.count == 4 && strcmp(b.rows[0].cpu_signature, "") == 0 &&
+               strcmp(b.rows[1].cpu_signature, "family 25 model 17 stepping 1") == 0,
+           "cpu_signature read; empty in a row without one (%s)", ok ? "read" : why);
+    if (!ok)
+        return;
+    const struct pimc_cpu zen3 = {"EPYC", "family 25 model 1 stepping 1", 1u << PIMC_KERNEL_AVX512},
+                          zen4 = {"EPYC", "family 25 model 17 stepping 1", 0}, unsigned_zen3 = {"EPYC", "", 1u << PIMC_KERNEL_AVX512},
+                          other = {"Xeon", "family 25 model 1 stepping 1", 0};
+    tap_ok(!pimc_measured_on(&b.rows[1], &zen3) && pimc_measured_on(&b.rows[2], &zen3) &&
+               pimc_measured_on(&b.rows[1], &zen4) && !pimc_measured_on(&b.rows[2], &zen4),
+           "same name, other signature: another CPU, both ways");
+    tap_ok(!pimc_measured_on(&b.rows[0], &zen3) && pimc_measured_on(&b.rows[3], &zen3) &&
+               pimc_measured_on(&b.rows[0], &zen4),
+           "no signature in the row: this CPU's when it can run the row's kernel");
+    tap_ok(!pimc_measured_on(&b.rows[1], &unsigned_zen3) && pimc_measured_on(&b.rows[2], &unsigned_zen3),
+           "no signature here: the same rule, by kernel");
+    tap_ok(!pimc_measured_on(&b.rows[2], &other), "another name: another CPU, whatever the signature");
+
+    struct pimc_reference_request request = {.cpu = zen3, .rng = "philox4x32-10"};
+    ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
+    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 2 && ref.parallel_best == 0.5,
+           "on the Zen 3: its avx2 rows (its own and the unsigned one), not the newer-named Zen 4's (%s)",
+           ok ? "chosen" : why);
+    request.cpu = zen4;
+    ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
+    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 1 && ref.parallel_best == 0.7,
+           "on the Zen 4: the latest row it could have written is the unsigned avx2 one, alone (%s)",
+           ok ? "chosen" : why);
+    request.given.kernel = PIMC_KERNEL_AVX512;
+    request.kernel_given = true;
+    ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
+    tap_ok(ok && ref.same_cpu && ref.rows == 2 && ref.parallel_best == 0.2,
+           "on the Zen 4, --kernel avx512: its own row and the unsigned avx512 one (%s)", ok ? "chosen" : why);
+    request = (struct pimc_reference_request){.cpu = other, .rng = "philox4x32-10"};
+    ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
+    tap_ok(ok && !ref.same_cpu && ref.rows == 2 && ref.parallel_best == 0.5 && ref.cpu_signature[0] == '\0',
+           "on another model: the latest row's CPU, unsigned, so every avx2 row of its name (%s)",
+           ok ? "chosen" : why);
     pimc_baseline_free(&b);
 }
 
@@ -308,6 +364,7 @@ int main(void)
     time_alone();
     reader();
     reference_rows();
+    cpu_identity();
     round_trip();
     return tap_done();
 }

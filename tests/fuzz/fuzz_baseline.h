@@ -13,9 +13,10 @@ static int fuzz_baseline(const uint8_t *data, size_t size, enum pimc_baseline_fo
     char why[1024];
     if (pimc_baseline_parse((const char *)data, size, format, &baseline, why, sizeof why)) {
         static const struct pimc_reference_request requests[] = {
-            {.cpu_model = "", .rng = "philox4x32-10"},
-            {.cpu_model = "CPU", .rng = "ars4x32-5"},
-            {.cpu_model = "CPU", .rng = "philox4x32-10", .threads_given = true, .throws_given = true,
+            {.cpu = {.model = "", .signature = ""}, .rng = "philox4x32-10"},
+            {.cpu = {.model = "CPU", .signature = "family 25 model 1 stepping 1"}, .rng = "ars4x32-5"},
+            {.cpu = {.model = "CPU", .signature = "", .unrunnable_kernels = 1u << PIMC_KERNEL_AVX512},
+             .rng = "philox4x32-10", .threads_given = true, .throws_given = true,
              .given = {.kernel = PIMC_KERNEL_SCALAR, .threads = 1, .throws = 1000000, .seed = 1}},
         };
         for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
