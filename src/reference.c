@@ -54,9 +54,25 @@ bool pimc_measured_on(const struct pimc_baseline_row *row, const struct pimc_cpu
 {
     if (strcmp(row->cpu_model, cpu->model) != 0)
         return false;
-    if (row->cpu_signature[0] != '\0' && cpu->signature != NULL && cpu->signature[0] != '\0')
+    const bool signed_here = cpu->signature != NULL && cpu->signature[0] != '\0';
+    if (row->cpu_signature[0] != '\0' && signed_here)
         return strcmp(row->cpu_signature, cpu->signature) == 0;
+    if (row->cpu_signature[0] == '\0' && cpu->signed_rows_only)
+        return false;
     return (cpu->unrunnable_kernels & (1u << row->kernel)) == 0;
+}
+
+/* The CPU as the baseline can tell it: signed_rows_only when some rows carry
+ * its signature. */
+static struct pimc_cpu as_the_rows_tell(const struct pimc_baseline *b, struct pimc_cpu cpu)
+{
+    cpu.signed_rows_only = false;
+    if (cpu.signature == NULL || cpu.signature[0] == '\0')
+        return cpu;
+    for (int r = 0; r < b->count && !cpu.signed_rows_only; r++)
+        cpu.signed_rows_only =
+            strcmp(b->rows[r].cpu_model, cpu.model) == 0 && strcmp(b->rows[r].cpu_signature, cpu.signature) == 0;
+    return cpu;
 }
 
 /* Whether a is a better reference row than b: this CPU, then a row with a
@@ -143,7 +159,7 @@ static void time_the_rows(const struct pimc_baseline *b, const char *rng, const 
 bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_reference_request *request,
                            struct pimc_reference *ref, char *why, size_t size)
 {
-    const struct pimc_cpu *here = &request->cpu;
+    const struct pimc_cpu here_as_told = as_the_rows_tell(b, request->cpu), *here = &here_as_told;
     const char *rng = request->rng;
     memset(ref, 0, sizeof *ref);
     const struct pimc_baseline_row *latest = NULL;
@@ -180,7 +196,8 @@ bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_refe
     ref->cpu_model = model_row->cpu_model;
     ref->cpu_signature = model_row->cpu_signature;
     ref->same_cpu = pimc_measured_on(model_row, here);
-    const struct pimc_cpu there = {.model = model_row->cpu_model, .signature = model_row->cpu_signature};
+    const struct pimc_cpu there =
+        as_the_rows_tell(b, (struct pimc_cpu){.model = model_row->cpu_model, .signature = model_row->cpu_signature});
     time_the_rows(b, rng, ref->same_cpu ? here : &there, ref);
 
     /* Hits depend on the generator, seed and throws only: every complete row

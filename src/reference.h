@@ -28,11 +28,14 @@ struct pimc_cpu {
     const char *model;
     const char *signature;       /* "" or NULL when not known */
     unsigned unrunnable_kernels; /* 0: none known */
+    bool signed_rows_only;       /* rows without a signature are not this CPU's: there are rows with its own */
 };
 
 /* Whether a row was measured on a CPU of that kind: the same name, and the same
  * signature where both have one; a row without one (files from before the
- * column) counts when the CPU can run the row's kernel. */
+ * column) counts when the CPU can run the row's kernel, unless
+ * signed_rows_only. pimc_choose_reference sets that when the baseline has rows
+ * of this very signature: they are sure, the unsigned ones only likely. */
 bool pimc_measured_on(const struct pimc_baseline_row *row, const struct pimc_cpu *cpu);
 
 /* What the check is asked: this machine's CPU and generator, and the

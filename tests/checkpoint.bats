@@ -104,7 +104,14 @@ random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000
     local file=$TMP/run.json csv=$TMP/runs.csv
     "$PIMC" -q --seed "$SEED" --checkpoint "$file" --csv "$csv" --kernel scalar -t 1 "$THROWS" &
     RUNNING=$!
-    sleep 1
+    # Until it has thrown for half a second of CPU time (not of wall time: on a loaded machine a
+    # second of wall time can pass before the first throw, and then there is nothing to resume).
+    local i ticks
+    for ((i = 0; i < 300; i++)); do
+        ticks=$(awk '{ print $14 + $15 }' "/proc/$RUNNING/stat" 2>/dev/null) || break
+        ((ticks >= $(getconf CLK_TCK) / 2)) && break
+        sleep 0.1
+    done
     kill -TERM "$RUNNING"
     status=0
     wait "$RUNNING" || status=$?

@@ -250,9 +250,9 @@ static void cpu_identity(void)
            "cpu_signature read; empty in a row without one (%s)", ok ? "read" : why);
     if (!ok)
         return;
-    const struct pimc_cpu zen3 = {"EPYC", "family 25 model 1 stepping 1", 1u << PIMC_KERNEL_AVX512},
-                          zen4 = {"EPYC", "family 25 model 17 stepping 1", 0}, unsigned_zen3 = {"EPYC", "", 1u << PIMC_KERNEL_AVX512},
-                          other = {"Xeon", "family 25 model 1 stepping 1", 0};
+    const struct pimc_cpu zen3 = {"EPYC", "family 25 model 1 stepping 1", 1u << PIMC_KERNEL_AVX512, false},
+                          zen4 = {"EPYC", "family 25 model 17 stepping 1", 0, false}, unsigned_zen3 = {"EPYC", "", 1u << PIMC_KERNEL_AVX512, false},
+                          other = {"Xeon", "family 25 model 1 stepping 1", 0, false};
     tap_ok(!pimc_measured_on(&b.rows[1], &zen3) && pimc_measured_on(&b.rows[2], &zen3) &&
                pimc_measured_on(&b.rows[1], &zen4) && !pimc_measured_on(&b.rows[2], &zen4),
            "same name, other signature: another CPU, both ways");
@@ -263,21 +263,26 @@ static void cpu_identity(void)
            "no signature here: the same rule, by kernel");
     tap_ok(!pimc_measured_on(&b.rows[2], &other), "another name: another CPU, whatever the signature");
 
+    const struct pimc_cpu zen3_sure = {"EPYC", "family 25 model 1 stepping 1", 0, true};
+    tap_ok(!pimc_measured_on(&b.rows[3], &zen3_sure) && pimc_measured_on(&b.rows[2], &zen3_sure),
+           "signed_rows_only: an unsigned row is not this CPU's, a signed one still is");
+
     struct pimc_reference_request request = {.cpu = zen3, .rng = "philox4x32-10"};
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
-    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 2 && ref.parallel_best == 0.5,
-           "on the Zen 3: its avx2 rows (its own and the unsigned one), not the newer-named Zen 4's (%s)",
-           ok ? "chosen" : why);
+    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 1 && ref.parallel_best == 0.5,
+           "on the Zen 3: its own avx2 row alone; the unsigned ones are only likely its (%s)", ok ? "chosen" : why);
     request.cpu = zen4;
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
-    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 1 && ref.parallel_best == 0.7,
-           "on the Zen 4: the latest row it could have written is the unsigned avx2 one, alone (%s)",
-           ok ? "chosen" : why);
-    request.given.kernel = PIMC_KERNEL_AVX512;
-    request.kernel_given = true;
+    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX512 && ref.rows == 1 && ref.parallel_best == 0.3,
+           "on the Zen 4: its own avx512 row, not the newer unsigned avx2 one (%s)", ok ? "chosen" : why);
+    request.cpu = (struct pimc_cpu){"EPYC", "family 25 model 97 stepping 2", 0, false};
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
-    tap_ok(ok && ref.same_cpu && ref.rows == 2 && ref.parallel_best == 0.2,
-           "on the Zen 4, --kernel avx512: its own row and the unsigned avx512 one (%s)", ok ? "chosen" : why);
+    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 1 && ref.parallel_best == 0.7,
+           "a signature no row has: the unsigned rows it can run, the latest first (%s)", ok ? "chosen" : why);
+    request.cpu = unsigned_zen3;
+    ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
+    tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 2 && ref.parallel_best == 0.5,
+           "no signature here: every avx2 row of the name, by kernel (%s)", ok ? "chosen" : why);
     request = (struct pimc_reference_request){.cpu = other, .rng = "philox4x32-10"};
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(ok && !ref.same_cpu && ref.rows == 2 && ref.parallel_best == 0.5 && ref.cpu_signature[0] == '\0',
