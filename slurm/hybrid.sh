@@ -89,7 +89,9 @@
 # Time limit: as slurm/pimc.sh. --signal=B:USR1@60 has Slurm send this script SIGUSR1 about a minute
 # before the limit (Slurm checks limits only every ~30 s: it comes early or late by up to that). The
 # script then sends every rank one SIGTERM through the job step (`scancel --signal=TERM`, as srun
-# answers SIGTERM by killing its tasks outright; hence Slurm's "STEP ... CANCELLED" line). The ranks
+# answers SIGTERM by killing its tasks outright; hence Slurm's "STEP ... CANCELLED" line); under
+# PIMC_LAUNCHER the launcher gets SIGUSR1, which it hands to every rank (mpirun would kill them on a
+# SIGTERM), and pimc-omp takes as the same request. The ranks
 # finish the blocks under way, sum the throws done, and rank 0 prints and appends that result as a
 # row with status=partial; the job ends FAILED 143:0 before the limit. To change the lead time, keep
 # USR1: sbatch --signal=B:USR1@300 ... A job that reaches its limit without that warning is killed by

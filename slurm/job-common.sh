@@ -36,8 +36,8 @@ node_check_every=
 
 # USR1 is Slurm's warning (--signal=B:USR1@60): pimc-omp -- every rank of it under hybrid.sh -- gets
 # one SIGTERM, through the job step, since srun answers SIGTERM by killing its tasks outright; a
-# library's launcher (hybrid.sh's PIMC_LAUNCHER: step_launcher) gets it itself, and hands it to every
-# rank. Until the step runs it only sets a flag. SIGTERM to this shell means Slurm is ending the job (time limit
+# library's launcher (hybrid.sh's PIMC_LAUNCHER: step_launcher) gets SIGUSR1 itself, and hands it to
+# every rank. Until the step runs it only sets a flag. SIGTERM to this shell means Slurm is ending the job (time limit
 # reached, scancel) and signals pimc-omp itself; a second SIGTERM from here could cut short its
 # (rank 0's) writing of the partial row, so none is sent.
 # shellcheck disable=SC2317 # reached through the traps of start_job
@@ -57,7 +57,9 @@ on_signal() {
     if [[ $step_launcher == srun ]]; then
         scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "$step_pid" 2>/dev/null
     else
-        kill -TERM "$step_pid" 2>/dev/null # mpirun and mpiexec hand it to every rank
+        # SIGUSR1, pimc-omp's other stop request: mpirun and mpiexec hand it to every rank, where
+        # mpirun would answer SIGTERM by killing them before rank 0 has written the partial row.
+        kill -USR1 "$step_pid" 2>/dev/null
     fi
 }
 
@@ -278,6 +280,9 @@ run_step() {
     if grep -Eq ",partial,.*,$SLURM_JOB_ID(,[^,\"]*){6}\$" "$csv" 2>/dev/null; then
         printf '%s: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' \
             "$job_script" "$stop_signal" "$csv"
+        # A library's launcher passes on another status for the same stop (mpirun the ranks' 138
+        # for SIGUSR1, mpiexec 0): the job's is a stopped run's, 143, as under srun.
+        status=143
     else
         printf '%s: stopped early (SIG%s); no partial row of this job in %s\n' "$job_script" "$stop_signal" "$csv"
     fi

@@ -82,9 +82,10 @@ static const char usage_tail[] =
     "\n"
     "Exit status: 0 done; 1 run-time failure; 2 bad usage or input (nothing run);\n"
     "3 verification failed (|pi - estimate| over 5 standard errors, or the parallel and\n"
-    "serial hits differ); 4 a file cannot be written; 128+N stopped by signal N (the\n"
-    "throws done so far are reported, and recorded with status partial; with\n"
-    "--checkpoint, FILE holds them and the same command continues the run).\n";
+    "serial hits differ); 4 a file cannot be written; 128+N stopped by signal N:\n"
+    "SIGINT, SIGTERM or SIGUSR1 (the throws done so far are reported, and recorded with\n"
+    "status partial; with --checkpoint, FILE holds them and the same command continues\n"
+    "the run).\n";
 
 /* The message in error[size], and the outcome of bad usage: `return fail(error, size, ...)`. */
 #define fail(error, size, ...) (pimc_error_message(error, size, __VA_ARGS__), PIMC_CLI_ERROR)

@@ -44,8 +44,12 @@ static void install_stop_handlers(void)
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
     /* Batch systems often send SIGTERM more than once (to the step, then to
-     * every process): later ones must not cut the partial row short. */
+     * every process): later ones must not cut the partial row short. SIGUSR1
+     * is the same request where SIGTERM cannot carry it: Open MPI's mpirun
+     * answers SIGTERM by killing its ranks, but hands SIGUSR1 to each; and
+     * Slurm's --signal=USR1@SECONDS sends it to every task. */
     sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGUSR1, &action, NULL);
     /* A second Ctrl-C is a person who wants out now: the default action. */
     action.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &action, NULL);

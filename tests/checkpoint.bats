@@ -104,12 +104,14 @@ random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000
     local file=$TMP/run.json csv=$TMP/runs.csv
     "$PIMC" -q --seed "$SEED" --checkpoint "$file" --csv "$csv" --kernel scalar -t 1 "$THROWS" &
     RUNNING=$!
-    # Until it has thrown for half a second of CPU time (not of wall time: on a loaded machine a
-    # second of wall time can pass before the first throw, and then there is nothing to resume).
-    local i ticks
-    for ((i = 0; i < 300; i++)); do
+    # Only whole chunks are kept (2^26 throws at most): wait until it has had the CPU time of two
+    # of them on this path, not a wall time, which a loaded machine can spend before the first throw.
+    local i ticks need
+    need=$("$PIMC" -t 1 --kernel scalar --no-serial --json 67108864 |
+        python3 -c "import json,sys,os; print(int((2 * json.load(sys.stdin)['parallel_s'] + 0.3) * os.sysconf('SC_CLK_TCK')))")
+    for ((i = 0; i < 600; i++)); do
         ticks=$(awk '{ print $14 + $15 }' "/proc/$RUNNING/stat" 2>/dev/null) || break
-        ((ticks >= $(getconf CLK_TCK) / 2)) && break
+        ((ticks >= need)) && break
         sleep 0.1
     done
     kill -TERM "$RUNNING"
@@ -119,6 +121,7 @@ random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000
     [ "$status" -eq 143 ]
     [ "$(csv_field "$csv" 1 status)" = partial ]
     [ "$(csv_field "$csv" 1 segments)" = 1 ]
+    (($(csv_field "$csv" 1 throws) > 0))
     [ "$(csv_field "$csv" 1 throws)" = "$(file_field "$file" throws_done)" ] # nothing lost on SIGTERM
     [ "$(csv_field "$csv" 1 hits)" = "$(file_field "$file" hits)" ]
     run --separate-stderr -0 "$PIMC" --seed "$SEED" --checkpoint "$file" --csv "$csv" -t 2 "$THROWS"

@@ -269,6 +269,10 @@ PY
     stop_midrun INT 130
 }
 
+@test "SIGUSR1 mid-run (what mpirun hands its ranks, and sbatch --signal=USR1@T sends): the same, exit 138" {
+    stop_midrun USR1 138
+}
+
 @test "progress on a terminal for long runs, never when stderr is not a terminal" {
     # A run that never ends by itself on any machine, stopped once seen: the
     # progress line must come (on a terminal), however fast the CPU.

@@ -228,6 +228,29 @@ no_torn_rows() {
     [ "$output" = "6 1 3 $want complete" ]
 }
 
+@test "hybrid.sh with PIMC_LAUNCHER stopped by its time-limit warning: the launcher hands SIGUSR1 to every rank, a status=partial row" {
+    needs_slurm
+    require_mpi
+    workdir launcher-signal
+    csv=$TESTDIR/launcher-signal/partial.csv
+    submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_LAUNCHER="${LAUNCHER[0]}" \
+        sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 "$REPO/slurm/hybrid.sh" 1e13
+    wait_for_output "$out"
+    wait_for_ranks n3 >/dev/null
+    sleep 3
+    scancel --batch --signal=USR1 "$id" # what --signal=B:USR1@60 sends the batch shell
+    wait_job "$id" 60
+    cat "$out"
+    grep -Eq '^hybrid.sh: SIGUSR1 at .*: asking pimc-omp to stop' "$out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "$out"
+    [ "$(job_state "$id")" = "FAILED 143:0" ]
+    check_rows "$csv" ranks nodes status throws_requested throws slurm_job_id
+    [ "${#lines[@]}" -eq 1 ]
+    read -r ranks nodes row_status requested done_throws job <<<"${lines[0]}"
+    [ "$ranks $nodes $row_status $requested $job" = "3 3 partial 10000000000000 $id" ]
+    ((done_throws > 0 && done_throws < requested))
+}
+
 @test "scaling.sh and sweep.sh on the 3-node partition: one-node jobs, rows from the nodes' host names" {
     needs_slurm
     require_pimc
