@@ -262,13 +262,14 @@ run_step() {
             "$job_script" "$lost"
         return 0
     fi
-    if [[ -z $stop_signal ]] && ((status > 128)); then
+    # pimc-omp exits 0 to 4, or 128 + a signal; a library's launcher may pass on something else for
+    # a rank that ended badly (hydra: 255, or the signal's number itself).
+    if [[ -z $stop_signal ]] && { ((status > 128)) || { ((status > 4 && status != 128)) && [[ $step_launcher != srun ]]; }; }; then
         # srun --kill-on-bad-exit, mpirun and mpiexec: one rank killed, every rank ended. The
         # launcher's own lines above name the first (srun: "error: NODE: task N: Killed"; mpirun:
         # "process rank N with PID P on node NODE exited on signal"; mpiexec: "PID P RUNNING AT NODE").
-        # hydra exits 255 whatever ended the rank.
         local how="status $status = signal $((status - 128))"
-        ((status != 255)) || how="status 255: $step_launcher's for a rank that ended badly"
+        ((status > 128 && status < 255)) || how="status $status: $step_launcher's for a rank that ended badly"
         printf '%s: pimc-omp was killed (%s), not stopped: a rank died or was lost, and the job step was ended; %s'"'"'s lines above say which. No result\n' \
             "$job_script" "$how" "$step_launcher"
         return 0

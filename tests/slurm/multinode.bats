@@ -366,8 +366,8 @@ no_torn_rows() {
             grep -q '^hybrid.sh: the run was lost with node n3' "$out"
             ;;
         esac
-        # hydra's exit status is 255 for a rank killed, mpirun's 128 + the signal.
-        [[ $what == node ]] || grep -Eq '^hybrid.sh: pimc-omp was killed \(status (137 = signal 9|255: [^ ]*mpiexec[^ ]* for a rank that ended badly)\), not stopped' "$out"
+        # mpirun's exit status is 128 + the signal, hydra's 255 or 9 (the signal's number).
+        [[ $what == node ]] || grep -Eq '^hybrid.sh: pimc-omp was killed \(status (137 = signal 9|(255|9): [^ ]*mpiexec[^ ]* for a rank that ended badly)\), not stopped' "$out"
         [ -z "$(ranks_of n1)$(ranks_of n2)" ]
         no_torn_rows "$PWD/$what.csv"
         [[ $what == rank ]] || back_up n3
