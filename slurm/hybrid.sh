@@ -168,15 +168,16 @@ mpi_type=${PIMC_SRUN_MPI:-$mpi_type}
 # the tasks per node from the allocation (Open MPI's ras/slurm, hydra's rmk/slurm) and starts its
 # daemons on them through srun; it is told only -n and how to bind: each rank to its T cores.
 launcher=${PIMC_LAUNCHER:-srun}
-launch=()
+launch=() bind_options=()
 if [[ $launcher != srun ]]; then
     command -v -- "$launcher" >/dev/null ||
         fail "PIMC_LAUNCHER=$launcher: no such command; load the MPI that pimc-omp was built with ($mpi_library; PIMC_MODULES), or give the launcher's path, or leave PIMC_LAUNCHER unset for srun"
     case $mpi_library in
-        "Open MPI "*) launch=("$launcher" -n "$ntasks" --map-by "slot:PE=$cpus" --bind-to core) ;;
-        MPICH*) launch=("$launcher" -n "$ntasks" -bind-to "core:$cpus") ;;
+        "Open MPI "*) bind_options=(--map-by "slot:PE=$cpus" --bind-to core) ;;
+        MPICH*) bind_options=(-bind-to "core:$cpus") ;;
         *) fail "PIMC_LAUNCHER=$launcher: hybrid.sh knows the launchers of Open MPI and MPICH, not those of '$mpi_library'; leave PIMC_LAUNCHER unset for srun" ;;
     esac
+    launch=("$launcher" -n "$ntasks" "${bind_options[@]}")
     step_launcher=${launcher##*/}
 fi
 
@@ -188,7 +189,7 @@ fi
 binding=
 # shellcheck disable=SC2016 # expanded by the tasks' shell
 if [[ -n ${launch[*]} ]]; then
-    binding="by $step_launcher: ${launch[*]:3}"
+    binding="by $step_launcher: ${bind_options[*]}"
 elif probe=$(srun --mpi=none --cpus-per-task="$cpus" bash -c \
     'printf "%s %s\n" "$(hostname)" "$(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status)"' 2>&1); then
     # "TASKS-ON-BUSIEST-NODE SHARED-TASKS HOST MASK": SHARED-TASKS, the most tasks of one node with one mask.

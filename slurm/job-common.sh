@@ -209,8 +209,11 @@ watch_nodes() {
             scancel "${step:-$SLURM_JOB_ID}" 2>/dev/null
         else
             kill -TERM "$step_pid" 2>/dev/null
-            for ((i = 0; i < 20; i++)); do kill -0 "$step_pid" 2>/dev/null && sleep 0.5; done
-            kill -KILL "$step_pid" 2>/dev/null
+            for ((i = 0; i < 20; i++)); do
+                kill -0 "$step_pid" 2>/dev/null || break
+                sleep 0.5
+            done
+            ((i < 20)) || kill -KILL "$step_pid" 2>/dev/null
         fi
         break
     done
@@ -275,10 +278,11 @@ run_step() {
         return 0
     fi
     [[ -n $stop_signal ]] || return 0
-    # Say what is in the CSV, not what should be. A row's slurm_job_id is followed by the last six
-    # columns of the contract (nodes, rng, segments, throws_resumed, mpi_library, cpu_signature), none of
-    # them quoted.
-    if grep -Eq ",partial,.*,$SLURM_JOB_ID(,[^,\"]*){6}\$" "$csv" 2>/dev/null; then
+    # Say what is in the CSV, not what should be. A row's slurm_job_id is followed by as many columns
+    # as its header has after slurm_job_id (nodes, rng, ...: none of them ever quoted).
+    local after
+    after=$(head -n 1 "$csv" 2>/dev/null | tr ',' '\n' | awk '$0 == "slurm_job_id" { i = NR } END { print NR - i }')
+    if [[ $after =~ ^[0-9]+$ ]] && grep -Eq ",partial,.*,$SLURM_JOB_ID(,[^,\"]*){$after}\$" "$csv" 2>/dev/null; then
         printf '%s: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' \
             "$job_script" "$stop_signal" "$csv"
         # A library's launcher passes on another status for the same stop (mpirun the ranks' 138
