@@ -395,7 +395,10 @@ static void unlock(struct pimc_csv *csv, bool locked)
 }
 
 /* The first line of a non-empty file must be our header, or rows would land
- * under columns that mean something else. */
+ * under columns that mean something else. Columns are only ever added at the
+ * end, so a first line that is our header cut short after a column is an
+ * older pimc-omp's: the message says so, since a user upgrading mid-study
+ * meets exactly that. */
 static int check_header(int fd, const char *path, char *error, size_t size)
 {
     const char *header = pimc_csv_header();
@@ -404,9 +407,23 @@ static int check_header(int fd, const char *path, char *error, size_t size)
     ssize_t got = pread(fd, first, length + 1, 0);
     bool same = got == (ssize_t)length + 1 && memcmp(first, header, length) == 0 &&
                 (first[length] == '\n' || first[length] == '\r');
+    size_t line = 0;
+    while (got > 0 && line < (size_t)got && first[line] != '\n' && first[line] != '\r')
+        line++;
+    const bool older = !same && got > 0 && line < (size_t)got && line < length && header[line] == ',' &&
+                       memcmp(first, header, line) == 0;
+    int old_columns = 1;
+    for (size_t i = 0; older && i < line; i++)
+        old_columns += first[i] == ',';
     free(first);
     if (got < 0)
         return write_error(error, size, "cannot read CSV '%s': %s", path, strerror(errno));
+    if (older)
+        return write_error(error, size,
+                           "CSV '%s' was written by an older pimc-omp: it has the first %d of the %d columns "
+                           "this version writes; append to a new file (--check, bench/table and bench/plot still "
+                           "read the old one)",
+                           path, old_columns, PIMC_COLUMN_COUNT);
     if (!same)
         return write_error(error, size,
                          "CSV '%s' holds other columns than this version of pimc-omp writes; "

@@ -114,6 +114,24 @@ CASES
     [ "$(cat "$TMP/foreign.csv")" = "$(printf 'a,b,c\n1,2,3')" ]
 }
 
+@test "a CSV of an older pimc-omp (its header cut short after a column): exit 4, says so, file untouched" {
+    "$PIMC" -q --csv "$TMP/new.csv" 1e4
+    local header all
+    header=$(head -n 1 "$TMP/new.csv")
+    all=$(awk -F, 'NR == 1 { print NF }' "$TMP/new.csv")
+    # An older version's file: the first columns of today's header, and a row of as many fields.
+    cut -d, -f1-$((all - 2)) "$TMP/new.csv" > "$TMP/old.csv"
+    cp "$TMP/old.csv" "$TMP/old-before.csv"
+    run --separate-stderr -4 "$PIMC" --csv "$TMP/old.csv" 1e4
+    [[ $stderr == *"CSV '$TMP/old.csv' was written by an older pimc-omp: it has the first $((all - 2)) of the $all columns"* ]]
+    [[ $stderr == *"append to a new file"* ]]
+    cmp "$TMP/old.csv" "$TMP/old-before.csv"
+    # A header that only starts like ours, cut inside a column name, is not an older version's.
+    printf '%s\n' "${header:0:12}" > "$TMP/cut.csv"
+    run --separate-stderr -4 "$PIMC" --csv "$TMP/cut.csv" 1e4
+    [[ $stderr == *"holds other columns"* ]]
+}
+
 @test "CSV: header once, the issue's columns first, one row per run; JSON has the same keys and values" {
     run -0 "$PIMC" -t 2 --csv "$TMP/r.csv" 1e6
     run -0 "$PIMC" -t 1 --seed 9 --no-serial --csv "$TMP/r.csv" 2e6
