@@ -407,6 +407,8 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
                                           .seed = c->seed,
                                           .cpu_model = ref.cpu_model,
                                           .same_cpu = ref.same_cpu,
+                                          .unsigned_rows = ref.same_cpu && *ref.cpu_signature == '\0' &&
+                                                           *context->cpu_signature != '\0',
                                           .rounds = options->repeats,
                                           .serial = serial,
                                           .scalar = scalar,

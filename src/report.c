@@ -271,7 +271,12 @@ void pimc_print_check_plan(FILE *out, const struct pimc_check_plan *p)
                  "measuring %d round%s%s%s\n",
             p->baseline_path, p->rows, p->rows == 1 ? "" : "s", pimc_kernel_name(p->kernel), p->threads,
             p->threads == 1 ? "" : "s", (unsigned long long)p->throws, p->cpu_model,
-            p->same_cpu ? " (this CPU)" : " (not this CPU)", (unsigned long long)p->seed, p->rounds,
+            !p->same_cpu ? " (not this CPU)"
+            : p->unsigned_rows
+                ? " (this CPU's name; the rows have no cpu_signature, so they may be of another model that shares it: "
+                  "add rows of this one)"
+                : " (this CPU)",
+            (unsigned long long)p->seed, p->rounds,
             p->rounds == 1 ? "" : "s", p->serial ? " of a parallel and a 1-thread run" : " of a parallel run",
             p->scalar ? " and a 1-thread scalar run" : "");
 }

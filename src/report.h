@@ -54,6 +54,7 @@ struct pimc_check_plan {
     uint64_t throws, seed;
     const char *cpu_model; /* of those rows */
     bool same_cpu;
+    bool unsigned_rows; /* of this CPU's name, without the cpu_signature this CPU has */
     int rounds;
     bool serial, scalar; /* the 1-thread legs measured */
 };
