@@ -170,9 +170,12 @@ print_context_run() {
 # off, cut off) cannot start it, and srun names it ("Task launch ... failed on node n3: ..."), within
 # its MessageTimeout. Prints that node and srun's line, tab-separated, and succeeds; fails when every
 # node answered, or (with a warning) when the check failed without naming a node.
+# --mem=0: where Slurm allocates memory (CR_Core_Memory, CR_CPU_Memory: most clusters), the running
+# step holds all of the job's, and a step asking for the default is refused ("Memory required by
+# task is not available") every time; 0 asks for what is left, which --overlap may share.
 lost_node() {
     local out node
-    out=$(timeout $((${node_check_every:-5} + 120)) srun --overlap --mpi=none --job-name=node-check \
+    out=$(timeout $((${node_check_every:-5} + 120)) srun --overlap --mem=0 --mpi=none --job-name=node-check \
         --nodes="$SLURM_JOB_NUM_NODES" --ntasks-per-node=1 --cpus-per-task=1 true 2>&1) && return 1
     node=$(sed -n 's/.* failed on node \([^: ]*\):.*/\1/p' <<<"$out" | head -n 1)
     if [[ -z $node ]]; then

@@ -22,15 +22,18 @@
 #   PIMC_SLURM_CPUS  CPUs each node declares (default 16). It may exceed the real core count so that
 #                    1..16-CPU submissions can be exercised on a small machine -- plumbing, not timings
 #                    (SlurmdParameters=config_overrides keeps slurmctld from draining the node for it).
+#   PIMC_SLURM_SELECT SelectTypeParameters (default CR_Core_Memory, with DefMemPerCPU=100: memory is
+#                    allocated as on most real clusters, so that a second job step that asks for the
+#                    memory the first one holds is refused here too). CR_Core: CPUs only.
 #   PIMC_SLURM_WAIT  seconds to wait for each daemon and for the node to become idle (default 30).
 #   PIMC_SLURM_OWNER a PID (e.g. the test runner's): a watchdog, in a session of its own, runs
 #                    slurm-down.sh DIR as soon as that process is gone -- for when the runner is killed
 #                    outright (a test timeout) and cannot tear down itself. slurm-down.sh stops it.
 #
 # The configuration follows /work/shared/notes/slurm-and-mpi-on-one-machine.md: proctrack/linuxproc and
-# task/none (no cgroups here), cons_tres + CR_Core, EnforcePartLimits=ALL (an impossible request is
-# refused at submit time instead of pending forever), batch_sched_delay=0 (back-to-back jobs start
-# about 1 s apart), jobcomp/filetxt (one line per finished job, readable with `sacct -c`).
+# task/none (no cgroups here), cons_tres + CR_Core_Memory (PIMC_SLURM_SELECT), EnforcePartLimits=ALL
+# (an impossible request is refused at submit time instead of pending forever), batch_sched_delay=0
+# (back-to-back jobs start about 1 s apart), jobcomp/filetxt (one line per finished job, readable with `sacct -c`).
 #
 # MPI: MpiDefault=none, so a job step is MPI only when it asks (`srun --mpi=pmix`, as slurm/hybrid.sh
 # does). PMIx needs no setting here, but Debian 12's Slurm (22.05) mpi_pmix plugin dlopen()s the
@@ -53,6 +56,12 @@ mkdir -p "$1"
 dir=$(cd "$1" && pwd)
 [[ ! -e $dir/slurm.conf ]] || die "$dir already holds a cluster (slurm.conf exists); use a fresh directory"
 cpus=${PIMC_SLURM_CPUS:-16}
+select=${PIMC_SLURM_SELECT:-CR_Core_Memory}
+case $select in
+CR_Core) memory_line='' ;;
+CR_Core_Memory) memory_line='DefMemPerCPU=100' ;;
+*) die "PIMC_SLURM_SELECT='$select' is not CR_Core or CR_Core_Memory" ;;
+esac
 wait_s=${PIMC_SLURM_WAIT:-30}
 nodes=${PIMC_SLURM_NODES:-1}
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "PIMC_SLURM_CPUS='$cpus' is not a positive integer"
@@ -190,7 +199,8 @@ SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=$select
+$memory_line
 SchedulerParameters=batch_sched_delay=0
 EnforcePartLimits=ALL
 MpiDefault=none
