@@ -59,8 +59,10 @@
 #                   nodes and tasks in the allocation; hybrid.sh adds -n NTASKS and binds each rank
 #                   to its T cores (Open MPI: --map-by slot:PE=T --bind-to core; MPICH: -bind-to
 #                   core:T). The launcher must be that of the library pimc-omp was built with.
-#   PIMC_NODE_CHECK seconds between checks that every node of the job still answers (default 5; 0:
-#                   none). With more than one node, a no-op task is started on each; a node that
+#   PIMC_NODE_CHECK seconds between checks that every node of the job still answers (default 5, or
+#                   the time limit / 10,000 when that is longer, so that a long job stays well under
+#                   Slurm's MaxStepCount of 40,000 steps; 30 without a limit; 0: none). With more
+#                   than one node, a no-op task is started on each; a node that
 #                   cannot start one (its slurmd gone: crashed, cut off) is named in the output and
 #                   the run is ended, instead of the other ranks waiting for its hits until the time
 #                   limit. When the run fails on its own first, one more check names a lost node:
@@ -227,7 +229,7 @@ else
 fi
 
 # A lost node: see watch_nodes in job-common.sh. PIMC_NODE_CHECK=0 turns the check off.
-node_check_every=${PIMC_NODE_CHECK:-5}
+node_check_every=${PIMC_NODE_CHECK:-$(node_check_default)}
 [[ $node_check_every =~ ^[0-9]+$ ]] ||
     fail "PIMC_NODE_CHECK='$node_check_every' is not a number of seconds (0: no node check)"
 ((node_check_every > 0)) || node_check_every=

@@ -137,6 +137,32 @@ row() { printf '%-17s %s\n' "$1" "$2"; }
 # time_limit -- the job's time limit as squeue shows it, or '?'.
 time_limit() { squeue -h -j "$SLURM_JOB_ID" -o %l 2>/dev/null || echo '?'; }
 
+# seconds_of_limit LIMIT -- a limit as squeue shows it ([D-]H:MM:SS, M:SS) in seconds; fails for
+# UNLIMITED, '?' and anything else.
+seconds_of_limit() {
+    local days=0 rest=$1 h=0 m s
+    [[ $rest =~ ^([0-9]+)-(.*)$ ]] && days=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
+    if [[ $rest =~ ^([0-9]+):([0-9]+):([0-9]+)$ ]]; then
+        h=${BASH_REMATCH[1]} m=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+    elif [[ $rest =~ ^([0-9]+):([0-9]+)$ ]]; then
+        m=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
+    else
+        return 1
+    fi
+    echo $(((10#$days * 24 + 10#$h) * 3600 + 10#$m * 60 + 10#$s))
+}
+
+# node_check_default -- seconds between node checks when PIMC_NODE_CHECK is not given: 5, or more
+# for a long job, so that it never makes more than 10,000 check steps. Each check is a job step, and
+# Slurm refuses a job's steps beyond MaxStepCount (40,000 unless the site set it): at 5 s a job would
+# reach that in 56 hours, after which its checks, and its successor steps, would fail. A job without
+# a limit gets 30 s.
+node_check_default() {
+    local seconds
+    seconds=$(seconds_of_limit "$(time_limit)") || { echo 30; return; }
+    echo $((seconds > 50000 ? (seconds + 9999) / 10000 : 5))
+}
+
 print_context_start() {
     printf '== %s: job %s started %s\n' "$job_script" "$SLURM_JOB_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     row 'job id' "$SLURM_JOB_ID"

@@ -141,9 +141,12 @@ no_torn_rows() {
     grep -Eq '^  hosts +n1 \(ranks 0-1\), n2 \(ranks 2-3\), n3 \(ranks 4-5\);' "$out"
 
     second=$id
-    # Cyclic placement (srun takes sbatch's -m): n1 n2 n3 n1 n2 n3 -- still 3 distinct nodes.
+    # Cyclic placement (srun takes sbatch's -m): n1 n2 n3 n1 n2 n3 -- still 3 distinct nodes. A 3-day
+    # limit: the node check's default interval grows to keep the job under 10,000 check steps.
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -m cyclic -N 3 --ntasks-per-node=2 -c 1 \
-        "$REPO/slurm/hybrid.sh" --seed 5 --no-serial 3e7
+        -t 3-00:00:00 "$REPO/slurm/hybrid.sh" --seed 5 --no-serial 3e7
+    grep -Eq '^time limit +3-00:00:00$' "$out"
+    grep -Eq '^node check +every 26 s$' "$out" # 259,200 s / 10,000, rounded up
     grep -Eq '^  hosts +n1 \(rank 0\), n2 \(rank 1\), n3 \(rank 2\), n1 \(rank 3\), n2 \(rank 4\), n3 \(rank 5\);' "$out"
 
     check_rows "$csv" ranks threads_per_rank threads nodes hits status slurm_job_id
