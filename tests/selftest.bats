@@ -4,6 +4,7 @@
 # options that would give it another meaning are refused. That a wrong expected value fails is
 # tests/test_selftest.c's (a test build; the binary has no way to corrupt one). PIMC is the binary.
 
+# shellcheck disable=SC2154 # stderr: set by bats' run --separate-stderr
 bats_require_minimum_version 1.5.0
 
 setup() {
