@@ -652,7 +652,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "--checkpoint continues one long run; leave out --sweep, --sizes and --check");
     if (options->checkpoint_path != NULL && options->repeats > 1)
         return fail(error, size, "--checkpoint times one run over its segments; leave out --repeat");
-    if (options->self_test && (options->throws_given || options->seed_given || options->kernel_given || study ||
+    if (options->self_test && (options->throws_given || options->seed_given || options->kernel_given ||
+                               options->rng != PIMC_RNG_PHILOX || study ||
                                options->check_path != NULL || options->checkpoint_path != NULL ||
                                options->csv_path != NULL || options->json))
         return fail(error, size, "--self-test runs its own cases on every path; give it alone, or with --threads N "

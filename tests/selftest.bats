@@ -48,9 +48,9 @@ kernels_of() { # rng -> the paths --version lists for it
     [[ ${lines[-1]} == "self-test: PASS: 4 passed, 0 failed, 6 skipped, on 1 thread, in "* ]]
 }
 
-@test "--self-test with THROWS, --seed, --kernel, --csv, --json or a study: exit 2, nothing run" {
+@test "--self-test with THROWS, --seed, --kernel, --rng, --csv, --json or a study: exit 2, nothing run" {
     cd "$BATS_TEST_TMPDIR"
-    for args in "1e6" "--seed 3" "--kernel scalar" "--csv x.csv" "--json" "--sweep 1,2" "--check x.csv"; do
+    for args in "1e6" "--seed 3" "--kernel scalar" "--rng ars" "--csv x.csv" "--json" "--sweep 1,2" "--check x.csv"; do
         # shellcheck disable=SC2086 # the words of args are the options
         run -2 --separate-stderr "$PIMC" --self-test $args
         [ -z "$output" ]
