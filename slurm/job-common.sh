@@ -100,16 +100,25 @@ load_modules() {
     fi
 }
 
-# find_pimc -- the binary: PIMC (a name on PATH, or a path from the submit directory), else
-# build/pimc-omp of the submit directory, else pimc-omp on PATH. Sets pimc.
+# find_pimc -- the binary: PIMC (a name on PATH, or a path from the submit directory); else, for the
+# scripts meson installed (PREFIX/share/pimc-omp/slurm: slurm_dir, set by the job script), the binary
+# installed with them, PREFIX/bin/pimc-omp; else build/pimc-omp of the submit directory (a checkout's
+# scripts); else $PIMC_OMP_ROOT/bin/pimc-omp (set by the pimc-omp module, for copies of the scripts);
+# else pimc-omp on PATH. Sets pimc.
 find_pimc() {
     pimc=${PIMC:-}
+    local installed=
+    [[ ${slurm_dir:-} != */share/pimc-omp/slurm ]] || installed=${slurm_dir%/share/pimc-omp/slurm}/bin/pimc-omp
     if [[ -z $pimc ]]; then
-        if [[ -x $submit_dir/build/pimc-omp ]]; then
+        if [[ -n $installed && -x $installed ]]; then
+            pimc=$installed
+        elif [[ -x $submit_dir/build/pimc-omp ]]; then
             pimc=$submit_dir/build/pimc-omp
+        elif [[ -n ${PIMC_OMP_ROOT:-} && -x $PIMC_OMP_ROOT/bin/pimc-omp ]]; then
+            pimc=$PIMC_OMP_ROOT/bin/pimc-omp
         else
             pimc=$(command -v pimc-omp) ||
-                fail "no pimc-omp: not in $submit_dir/build/ nor on PATH; set PIMC=/path/to/pimc-omp"
+                fail "no pimc-omp: not in $submit_dir/build/, \$PIMC_OMP_ROOT/bin/ (module load pimc-omp) nor on PATH; set PIMC=/path/to/pimc-omp"
         fi
     elif [[ $pimc != */* ]]; then
         pimc=$(command -v -- "$pimc") || fail "PIMC=$PIMC: not found on PATH"

@@ -11,8 +11,10 @@
 # binary and version, OpenMP settings).
 #
 # Environment (sbatch hands your environment to the job, so set these before submitting):
-#   PIMC          the pimc-omp binary. Default: build/pimc-omp under the submit directory if it is
-#                 there, else pimc-omp on PATH. A relative path is taken from the submit directory.
+#   PIMC          the pimc-omp binary. Default: the one installed with this script (meson install:
+#                 PREFIX/bin/pimc-omp), else build/pimc-omp under the submit directory, else
+#                 $PIMC_OMP_ROOT/bin/pimc-omp (module load pimc-omp), else pimc-omp on PATH. A
+#                 relative path is taken from the submit directory.
 #   PIMC_CSV      the CSV file rows are appended to. Default: results/slurm-runs.csv under the submit
 #                 directory. pimc-omp locks it, so many jobs may share one file.
 #   PIMC_MODULES  environment modules to load first, e.g. PIMC_MODULES="gcc openmpi" runs

@@ -27,6 +27,10 @@ if [[ $# -ne 3 ]]; then
 fi
 csv=$1 bench_dir=$2
 read -ra cores <<<"$3"
+# A checkout's bench/table and bench/plot, or, installed by meson, BENCH_DIR is PREFIX/bin with them
+# as pimc-omp-table and pimc-omp-plot.
+table=$bench_dir/table plot=$bench_dir/plot
+[[ -x $table || ! -x $bench_dir/pimc-omp-table ]] || table=$bench_dir/pimc-omp-table plot=$bench_dir/pimc-omp-plot
 
 if [[ -n ${PIMC_MODULES:-} ]] && type module >/dev/null 2>&1; then
     read -ra modules <<<"$PIMC_MODULES"
@@ -70,8 +74,8 @@ if ((${#missing[@]} > 0)); then
 fi
 
 printf '\n== table (bench/table %s)\n' "$csv"
-if [[ -x $bench_dir/table ]]; then
-    "$bench_dir/table" "$csv" || { printf 'scaling-report.sh: bench/table failed\n'; status=1; }
+if [[ -x $table ]]; then
+    "$table" "$csv" || { printf 'scaling-report.sh: bench/table failed\n'; status=1; }
 else
     printf 'scaling-report.sh: note: no %s/table (the table tool is not in this checkout); no table printed\n' \
         "$bench_dir"
@@ -79,8 +83,8 @@ else
 fi
 
 printf '\n== figure (bench/plot %s)\n' "$csv"
-if [[ -x $bench_dir/plot ]]; then
-    "$bench_dir/plot" "$csv" ||
+if [[ -x $plot ]]; then
+    "$plot" "$csv" ||
         printf 'scaling-report.sh: bench/plot failed (gnuplot missing on this node? load it with PIMC_MODULES)\n'
 
 else

@@ -30,6 +30,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bench_dir=$(cd "$here/.." && pwd)/bench
+# Installed by meson (PREFIX/share/pimc-omp/slurm): the tools are PREFIX/bin/pimc-omp-table and -plot.
+[[ -d $bench_dir || ! -x $here/../../../bin/pimc-omp-table ]] || bench_dir=$(cd "$here/../../../bin" && pwd)
 
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
 die() { printf 'scaling.sh: %s\n' "$*" >&2; exit 2; }

@@ -12,8 +12,10 @@
 # line takes N CPUs instead). Arguments after the script name go to pimc-omp after --sweep pow2.
 #
 # Environment (sbatch hands your environment to the job):
-#   PIMC          the pimc-omp binary. Default: build/pimc-omp under the submit directory if it is
-#                 there, else pimc-omp on PATH. A relative path is taken from the submit directory.
+#   PIMC          the pimc-omp binary. Default: the one installed with this script (meson install:
+#                 PREFIX/bin/pimc-omp), else build/pimc-omp under the submit directory, else
+#                 $PIMC_OMP_ROOT/bin/pimc-omp (module load pimc-omp), else pimc-omp on PATH. A
+#                 relative path is taken from the submit directory.
 #   PIMC_CSV      the CSV file. Default: results/sweep-JOBID.csv under the submit directory, one file
 #                 per sweep so that bench/table and bench/plot show this sweep alone.
 #   PIMC_MODULES  environment modules to load first, e.g. "gcc openmpi" (when `module` exists).

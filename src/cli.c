@@ -65,6 +65,12 @@ static const char usage_tail[] =
     "                      serial leg. A FILE of another run, or a corrupt one: exit 2,\n"
     "                      FILE untouched. A FILE of a finished run: its result\n"
     "      --checkpoint-interval S  seconds between saves (default 60), e.g. 30 or 0.5\n"
+    "\n"
+    "After an install (admins, package recipes):\n"
+    "      --self-test     check this binary on this CPU: the generators' published\n"
+    "                      known answers, and every kernel path's hits for reference\n"
+    "                      seeds on 1 and --threads threads; one line per path, paths\n"
+    "                      this CPU lacks skipped; exit 0 when all agree, else 3\n"
     "  -h, --help          this text\n"
     "  -V, --version       version, compiler, OpenMP runtime and kernel paths\n"
     "\n"
@@ -457,7 +463,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                                          size_t size)
 {
     enum { OPT_KERNEL = 256, OPT_RNG, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
-           OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE, OPT_CHECKPOINT, OPT_CHECKPOINT_INTERVAL };
+           OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE, OPT_CHECKPOINT, OPT_CHECKPOINT_INTERVAL,
+           OPT_SELF_TEST };
     static const struct option long_options[] = {
         {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
@@ -475,6 +482,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         {"tolerance", required_argument, NULL, OPT_TOLERANCE},
         {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
         {"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
+        {"self-test", no_argument, NULL, OPT_SELF_TEST},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -578,6 +586,9 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                                          "like 10%%, or a fraction like 0.1", optarg);
             tolerance_given = true;
             break;
+        case OPT_SELF_TEST:
+            options->self_test = true;
+            break;
         case 'q':
             options->quiet = true;
             break;
@@ -641,6 +652,12 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "--checkpoint continues one long run; leave out --sweep, --sizes and --check");
     if (options->checkpoint_path != NULL && options->repeats > 1)
         return fail(error, size, "--checkpoint times one run over its segments; leave out --repeat");
+    if (options->self_test && (options->throws_given || options->seed_given || options->kernel_given ||
+                               options->rng != PIMC_RNG_PHILOX || study ||
+                               options->check_path != NULL || options->checkpoint_path != NULL ||
+                               options->csv_path != NULL || options->json))
+        return fail(error, size, "--self-test runs its own cases on every path; give it alone, or with --threads N "
+                                 "(its largest thread count)");
     if (options->checkpoint_path != NULL)
         options->serial = false; /* a production run: the reference would double its cost */
     if (options->repeats == 0)

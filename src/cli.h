@@ -45,6 +45,8 @@ struct pimc_options {
     /* A long run saved to and resumed from a checkpoint file. */
     const char *checkpoint_path; /* NULL: none */
     double checkpoint_interval_s;
+
+    bool self_test; /* --self-test: check this build on this CPU (selftest.h), nothing else */
 };
 
 enum pimc_cli_outcome {

@@ -19,6 +19,7 @@
 #include "exit_status.h"
 #include "kernel.h"
 #include "report.h"
+#include "selftest.h"
 #include "single.h"
 #include "study.h"
 #include "sysinfo.h"
@@ -88,9 +89,10 @@ static int refuse_what_cannot_run(const struct pimc_cluster *cluster, const stru
                 pimc_kernel_name(pimc_kernel_resolve_for(options->rng, PIMC_KERNEL_AUTO)));
         status = PIMC_EXIT_USAGE;
     }
-    if (options->check_path != NULL && cluster->ranks > 1) {
+    if ((options->check_path != NULL || options->self_test) && cluster->ranks > 1) {
         if (cluster->rank == 0)
-            fprintf(stderr, "pimc-omp: --check measures one process; run it without mpirun/srun tasks\n");
+            fprintf(stderr, "pimc-omp: %s one process; run it without mpirun/srun tasks\n",
+                    options->self_test ? "--self-test checks" : "--check measures");
         status = PIMC_EXIT_USAGE;
     }
     return pimc_cluster_agree(cluster, status);
@@ -136,6 +138,8 @@ static int dispatch(const struct pimc_cluster *cluster, int argc, char **argv)
         return status;
     if ((status = refuse_what_cannot_run(cluster, &options)) != PIMC_EXIT_OK)
         return status;
+    if (options.self_test)
+        return pimc_self_test(stdout, options.threads, NULL) ? PIMC_EXIT_OK : PIMC_EXIT_VERIFICATION;
 
     struct pimc_context context;
     probe_context(cluster, &context);
