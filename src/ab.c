@@ -347,9 +347,14 @@ static void json_text_into(json_t *object, const char *name, char *text, size_t 
 
 /* Reads a child's --json object into run (and its build's kernel etc.);
  * false with the reason when it is not pimc-omp's. */
-static bool parse_result(const char *text, size_t length, struct build *b, struct child *run, uint64_t throws,
+static bool parse_result(char *text, size_t length, struct build *b, struct child *run, uint64_t throws,
                          char *why, size_t size)
 {
+    /* A pimc-omp from before the seed was written as digits past 2^63-1 writes
+     * it as a bare integer that jansson refuses: the seed is ours anyway. */
+    char *seed = strstr(text, "\"seed\": ");
+    for (char *p = seed != NULL ? seed + 8 : NULL; p != NULL && *p >= '0' && *p <= '9'; p++)
+        *p = p == seed + 8 ? '0' : ' ';
     json_error_t error;
     json_t *root = json_loadb(text, length, JSON_DISABLE_EOF_CHECK, &error);
     uint64_t got_throws = 0, threads = 0;
