@@ -697,7 +697,7 @@ static json_t *json_seed(uint64_t seed)
 
 static json_t *json_finite(double v)
 {
-    return isfinite(v) ? json_real(v) : json_null();
+    return isfinite(v) && v > 0 ? json_real(v) : json_null(); /* exp() of an open end: 0 or inf */
 }
 
 static void print_json(const struct ab *ab, const struct judged *j, const char *final, int status, int rounds,
