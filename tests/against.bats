@@ -104,6 +104,15 @@ assert r["tolerance"] == 0.03 and r["budget_s"] == 30
 PY
 }
 
+@test "bench/plot draws an A/B run's JSON: each round of both builds, and the ratios with their interval" {
+    command -v gnuplot >/dev/null || skip "gnuplot is not installed"
+    "$PIMC" -t "$T" --against "$TMP/other" --budget 30 --json 1e5 >"$TMP/ab.json"
+    run -0 "$ROOT/bench/plot" "$TMP/ab.json"
+    [ "${lines[0]}" = "$TMP/ab.svg" ] && [ "${lines[1]}" = "$TMP/ab.png" ]
+    grep -q "this/OTHER per round" "$TMP/ab.svg"
+    [ -s "$TMP/ab.png" ]
+}
+
 @test "--csv: one row of this build's runs (mode against); --junit validates against tests/junit.xsd, skipped when inconclusive" {
     command -v xmllint >/dev/null || skip "xmllint (libxml2-utils) is not installed"
     run -0 "$PIMC" -t "$T" --against "$TMP/other" --budget 30 -q --csv "$TMP/ab.csv" --junit "$TMP/ab.xml" 1e5
