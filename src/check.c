@@ -58,6 +58,7 @@
 #include "accounting.h"
 #include "baseline.h"
 #include "exit_status.h"
+#include "junit.h"
 #include "kernel.h"
 #include "reference.h"
 #include "run.h"
@@ -240,7 +241,7 @@ struct measured {
 };
 
 static void judge(struct pimc_metric *metrics, const struct measured *x, const struct pimc_reference *ref,
-                  const struct pimc_context *context, double tolerance)
+                  const struct pimc_context *context, const struct pimc_options *options)
 {
     const struct pimc_check_config *c = &ref->config;
     pimc_judge_hits(&metrics[HITS], &(struct pimc_hits_evidence){
@@ -285,7 +286,7 @@ static void judge(struct pimc_metric *metrics, const struct measured *x, const s
                                  .runs = x->par->runs,
                                  .baseline_rows = ref->rows,
                              },
-                          tolerance, " Gthrows/s", 3);
+                          pimc_tolerance_for(options, PIMC_TOLERANCE_THROUGHPUT), " Gthrows/s", 3);
 
     m = &metrics[EFFICIENCY];
     if (*skip_why)
@@ -306,10 +307,11 @@ static void judge(struct pimc_metric *metrics, const struct measured *x, const s
                                  .runs = x->par->runs,
                                  .baseline_rows = ref->serial_rows,
                              },
-                          tolerance, "", 3);
+                          pimc_tolerance_for(options, PIMC_TOLERANCE_EFFICIENCY), "", 3);
 
     m = &metrics[SPEED_VS_SCALAR];
     const double scalar_n = (double)x->sca->throws;
+    const double tolerance = pimc_tolerance_for(options, PIMC_TOLERANCE_SPEED_VS_SCALAR);
     if (*skip_why)
         pimc_say(m, PIMC_SKIPPED, "(%s)", skip_why);
     else if (c->kernel == PIMC_KERNEL_SCALAR)
@@ -367,6 +369,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
 {
     /* --kernel auto asks for what the dispatch picks here: the same as no
      * --kernel, which measures that path against the baseline's. */
+    const double started = pimc_now();
     const bool kernel_forced = options->kernel_given && options->kernel != PIMC_KERNEL_AUTO;
     const enum pimc_kernel kernel = pimc_kernel_resolve_for(options->rng, options->kernel);
     const char *rng = pimc_rng_name(options->rng);
@@ -464,7 +467,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
                                       .figures = &record.figures, .kernel = par->kernel,
                                       .kernel_forced = kernel_forced, .serial_asked = options->serial,
                                       .oversubscribed = oversubscribed},
-          &ref, context, options->tolerance);
+          &ref, context, options);
     const struct pimc_check_summary summary = {
         .baseline_path = options->check_path,
         .kernel = par->kernel,
@@ -485,6 +488,11 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
 
     int result = summary.outcome.exit_status;
     if (csv->fd >= 0 && pimc_csv_append(csv, &record, why, sizeof why) != 0) {
+        fprintf(stderr, "pimc-omp: %s\n", why);
+        result = PIMC_EXIT_CANNOT_WRITE;
+    }
+    if (options->junit_path != NULL &&
+        pimc_junit_write_check(options->junit_path, &summary, context, pimc_now() - started, why, sizeof why) != 0) {
         fprintf(stderr, "pimc-omp: %s\n", why);
         result = PIMC_EXIT_CANNOT_WRITE;
     }

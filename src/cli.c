@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,26 @@ static const char usage_text[] =
     "                      the scalar path; exit 0 pass, 1 regression, 2 unusable\n"
     "                      baseline. THROWS, --threads, --seed, --kernel default to\n"
     "                      the baseline's\n"
-    "      --tolerance T   slowdown allowed before a regression, e.g. 10% (default)\n";
+    "      --tolerance T   slowdown allowed before a regression, e.g. 10% (default; 3%\n"
+    "                      with --against); NAME=T for one metric, e.g. efficiency=5%\n";
+
+/* --against (src/ab.c), docs/regression-checks.md. */
+static const char usage_against[] =
+    "      --junit FILE    also write the verdicts as a JUnit XML report (--check and\n"
+    "                      --against): a testcase per metric, failure on a regression,\n"
+    "                      skipped when inconclusive\n"
+    "      --against OTHER time this build against OTHER, another pimc-omp executable\n"
+    "                      (an older build), in ABBA rounds of both as child processes\n"
+    "                      with the same THROWS (default 5e8), --threads, --seed, --rng\n"
+    "                      and --kernel; per metric (throughput_per_thread,\n"
+    "                      serial_throughput, efficiency) the ratio this/OTHER with a\n"
+    "                      95% interval (Hodges-Lehmann, Wilcoxon signed-rank): PASS\n"
+    "                      when wholly above 1 - tolerance, REGRESSION when wholly\n"
+    "                      below, else more rounds until --budget, then INCONCLUSIVE.\n"
+    "                      Exit 0 PASS or INCONCLUSIVE, 1 REGRESSION, 2 OTHER missing,\n"
+    "                      not a pimc-omp or failing, 3 the builds' hits differ\n"
+    "      --budget S      seconds of rounds at most (default 60)\n"
+    "      --bisect        INCONCLUSIVE exits 125, git bisect run's \"cannot decide\"\n";
 
 /* The rest of --help: ISO C promises string literals of 4095 characters only. */
 static const char usage_tail[] =
@@ -236,6 +256,41 @@ static bool parse_fraction(const char *text, double *fraction)
         return false;
     *fraction = value;
     return true;
+}
+
+const char *const pimc_tolerance_metric_names[PIMC_TOLERANCE_METRICS] = {
+    [PIMC_TOLERANCE_THROUGHPUT] = "throughput_per_thread",
+    [PIMC_TOLERANCE_SERIAL] = "serial_throughput",
+    [PIMC_TOLERANCE_EFFICIENCY] = "efficiency",
+    [PIMC_TOLERANCE_SPEED_VS_SCALAR] = "speed_vs_scalar",
+};
+
+double pimc_tolerance_for(const struct pimc_options *options, enum pimc_tolerance_metric metric)
+{
+    return isnan(options->metric_tolerance[metric]) ? options->tolerance : options->metric_tolerance[metric];
+}
+
+/* --tolerance T for all metrics, or NAME=T for one. */
+static enum pimc_cli_outcome parse_tolerance(const char *text, struct pimc_options *options, char *error,
+                                             size_t size)
+{
+    const char *equals = strchr(text, '=');
+    if (equals == NULL) {
+        if (!parse_fraction(text, &options->tolerance))
+            return fail(error, size, "--tolerance '%s' is not a tolerance; use a percentage from 0%% to 90%% "
+                                     "like 10%%, or a fraction like 0.1", text);
+        return PIMC_CLI_RUN;
+    }
+    for (int m = 0; m < PIMC_TOLERANCE_METRICS; m++)
+        if (strlen(pimc_tolerance_metric_names[m]) == (size_t)(equals - text) &&
+            strncmp(text, pimc_tolerance_metric_names[m], (size_t)(equals - text)) == 0) {
+            if (!parse_fraction(equals + 1, &options->metric_tolerance[m]))
+                return fail(error, size, "--tolerance '%s': '%s' is not a tolerance; use a percentage from 0%% "
+                                         "to 90%% like 5%%, or a fraction like 0.05", text, equals + 1);
+            return PIMC_CLI_RUN;
+        }
+    return fail(error, size, "--tolerance '%s': '%.*s' is not a metric; use throughput_per_thread, "
+                             "serial_throughput, efficiency or speed_vs_scalar", text, (int)(equals - text), text);
 }
 
 /* Seconds, e.g. 60, 0.5 or 1e-3: from a millisecond to about 11 days. */
@@ -464,7 +519,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
 {
     enum { OPT_KERNEL = 256, OPT_RNG, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
            OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE, OPT_CHECKPOINT, OPT_CHECKPOINT_INTERVAL,
-           OPT_SELF_TEST };
+           OPT_SELF_TEST, OPT_AGAINST, OPT_BUDGET, OPT_BISECT, OPT_JUNIT };
     static const struct option long_options[] = {
         {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
@@ -483,6 +538,10 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
         {"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
         {"self-test", no_argument, NULL, OPT_SELF_TEST},
+        {"against", required_argument, NULL, OPT_AGAINST},
+        {"budget", required_argument, NULL, OPT_BUDGET},
+        {"bisect", no_argument, NULL, OPT_BISECT},
+        {"junit", required_argument, NULL, OPT_JUNIT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -496,7 +555,10 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     options->repeats = 0; /* not given: chosen below */
     options->tolerance = 0.10;
     options->checkpoint_interval_s = PIMC_DEFAULT_CHECKPOINT_INTERVAL;
-    bool tolerance_given = false, interval_given = false;
+    options->budget_s = PIMC_AGAINST_BUDGET;
+    for (int m = 0; m < PIMC_TOLERANCE_METRICS; m++)
+        options->metric_tolerance[m] = NAN;
+    bool tolerance_given = false, interval_given = false, budget_given = false;
     long threads_option = 0, number;
     int option;
     if (hide_kernels(error, size) != PIMC_CLI_RUN)
@@ -581,10 +643,29 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
             interval_given = true;
             break;
         case OPT_TOLERANCE:
-            if (!parse_fraction(optarg, &options->tolerance))
-                return fail(error, size, "--tolerance '%s' is not a tolerance; use a percentage from 0%% to 90%% "
-                                         "like 10%%, or a fraction like 0.1", optarg);
-            tolerance_given = true;
+            if (parse_tolerance(optarg, options, error, size) != PIMC_CLI_RUN)
+                return PIMC_CLI_ERROR;
+            tolerance_given = tolerance_given || strchr(optarg, '=') == NULL;
+            options->tolerance_given = true;
+            break;
+        case OPT_AGAINST:
+            if (optarg[0] == '\0')
+                return fail(error, size, "--against needs the path of another pimc-omp executable");
+            options->against_path = optarg;
+            break;
+        case OPT_BUDGET:
+            if (!parse_seconds(optarg, &options->budget_s))
+                return fail(error, size, "--budget '%s' is not a number of seconds from 0.001 to 1e6; use e.g. 60",
+                            optarg);
+            budget_given = true;
+            break;
+        case OPT_BISECT:
+            options->bisect = true;
+            break;
+        case OPT_JUNIT:
+            if (optarg[0] == '\0')
+                return fail(error, size, "--junit needs a file name");
+            options->junit_path = optarg;
             break;
         case OPT_SELF_TEST:
             options->self_test = true;
@@ -595,6 +676,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         case 'h': /* under a launcher, from rank 0 alone: once, not once per rank */
             if (pimc_cluster_launched_rank() == 0) {
                 fputs(usage_text, stdout);
+                fputs(usage_against, stdout);
                 fputs(usage_tail, stdout);
             }
             return PIMC_CLI_DONE;
@@ -644,8 +726,21 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "give either THROWS or --sizes, not both");
     if (options->check_path != NULL && study)
         return fail(error, size, "--check measures one configuration; leave out --sweep and --sizes");
-    if (tolerance_given && options->check_path == NULL)
-        return fail(error, size, "--tolerance goes with --check BASELINE");
+    if (options->tolerance_given && options->check_path == NULL && options->against_path == NULL)
+        return fail(error, size, "--tolerance goes with --check BASELINE or --against OTHER");
+    if (options->against_path != NULL && (study || options->check_path != NULL || options->checkpoint_path != NULL))
+        return fail(error, size, "--against times one configuration of two builds; leave out --sweep, --sizes, "
+                                 "--check and --checkpoint");
+    if (options->against_path != NULL && !options->serial)
+        return fail(error, size, "--against compares the 1-thread leg too; leave out --no-serial");
+    if ((budget_given || options->bisect) && options->against_path == NULL)
+        return fail(error, size, "%s goes with --against OTHER", budget_given ? "--budget" : "--bisect");
+    if (options->junit_path != NULL && options->check_path == NULL && options->against_path == NULL)
+        return fail(error, size, "--junit writes the verdicts of --check BASELINE or --against OTHER; add one");
+    if (options->against_path != NULL && !tolerance_given)
+        options->tolerance = PIMC_AGAINST_TOLERANCE;
+    if (options->against_path != NULL && !options->throws_given)
+        options->throws = PIMC_AGAINST_THROWS;
     if (interval_given && options->checkpoint_path == NULL)
         return fail(error, size, "--checkpoint-interval goes with --checkpoint FILE");
     if (options->checkpoint_path != NULL && (study || options->check_path != NULL))
@@ -655,12 +750,13 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     if (options->self_test && (options->throws_given || options->seed_given || options->kernel_given ||
                                options->rng != PIMC_RNG_PHILOX || study ||
                                options->check_path != NULL || options->checkpoint_path != NULL ||
-                               options->csv_path != NULL || options->json))
+                               options->against_path != NULL || options->csv_path != NULL || options->json))
         return fail(error, size, "--self-test runs its own cases on every path; give it alone, or with --threads N "
                                  "(its largest thread count)");
     if (options->checkpoint_path != NULL)
         options->serial = false; /* a production run: the reference would double its cost */
     if (options->repeats == 0)
-        options->repeats = options->check_path != NULL ? 5 : study ? 3 : 1;
+        options->repeats = options->check_path != NULL ? 5 : options->against_path != NULL ? PIMC_AGAINST_REPEATS
+                           : study ? 3 : 1;
     return choose_threads(options, threads_option, error, size);
 }

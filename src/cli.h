@@ -16,6 +16,21 @@
 #define PIMC_MAX_LIST 256     /* entries of --sweep and --sizes */
 #define PIMC_DEFAULT_CHECKPOINT_INTERVAL 60.0 /* seconds */
 
+/* The metrics a tolerance can be given for (--tolerance NAME=T). */
+enum pimc_tolerance_metric {
+    PIMC_TOLERANCE_THROUGHPUT,      /* throughput_per_thread */
+    PIMC_TOLERANCE_SERIAL,          /* serial_throughput (--against) */
+    PIMC_TOLERANCE_EFFICIENCY,      /* efficiency */
+    PIMC_TOLERANCE_SPEED_VS_SCALAR, /* speed_vs_scalar (--check) */
+    PIMC_TOLERANCE_METRICS
+};
+extern const char *const pimc_tolerance_metric_names[PIMC_TOLERANCE_METRICS];
+
+#define PIMC_AGAINST_TOLERANCE 0.03  /* --against's default; --check's is 10% */
+#define PIMC_AGAINST_BUDGET 60.0     /* seconds */
+#define PIMC_AGAINST_THROWS UINT64_C(500000000)
+#define PIMC_AGAINST_REPEATS 2       /* each child: a warm-up, then the best of 2 of each leg */
+
 struct pimc_options {
     uint64_t throws;
     uint64_t seed;
@@ -41,6 +56,17 @@ struct pimc_options {
     const char *check_path; /* NULL: no check */
     double tolerance;       /* fraction, e.g. 0.10 */
     bool throws_given, threads_given, seed_given, kernel_given; /* else the baseline's */
+    bool tolerance_given; /* --tolerance, for one metric or all */
+
+    /* --tolerance NAME=T: one metric's tolerance (NAN: --tolerance's), for
+     * --check and --against; pimc_tolerance_for() reads them. */
+    double metric_tolerance[PIMC_TOLERANCE_METRICS];
+
+    /* A/B timing against another build (--against OTHER, src/ab.c). */
+    const char *against_path; /* NULL: none */
+    double budget_s;          /* --budget: seconds of rounds at most (default 60) */
+    bool bisect;              /* --bisect: INCONCLUSIVE exits 125 (git bisect run's "skip") */
+    const char *junit_path;   /* --junit FILE: a JUnit XML report of --check or --against */
 
     /* A long run saved to and resumed from a checkpoint file. */
     const char *checkpoint_path; /* NULL: none */
@@ -57,6 +83,9 @@ enum pimc_cli_outcome {
 
 enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_options *options, char *error,
                                          size_t error_size);
+
+/* The tolerance of one metric: its own (--tolerance NAME=T) or --tolerance's. */
+double pimc_tolerance_for(const struct pimc_options *options, enum pimc_tolerance_metric metric);
 
 /* A count in any of the forms 1000000000, 1e9, 2.5e9, 10^9, 1G (k M G T P: powers
  * of ten). False unless the whole text is such a count in [1, max]. */

@@ -12,6 +12,7 @@ enum pimc_exit_status {
     PIMC_EXIT_UNUSABLE_BASELINE = 2, /* --check: the baseline cannot be used (bad input) */
     PIMC_EXIT_VERIFICATION = 3, /* the estimate is off by more than 5 standard errors, or runs disagree */
     PIMC_EXIT_CANNOT_WRITE = 4, /* a file cannot be written */
+    PIMC_EXIT_BISECT_SKIP = 125, /* --against --bisect: INCONCLUSIVE (git bisect run's "cannot decide") */
     PIMC_EXIT_SIGNAL = 128,     /* + N: stopped by signal N */
 };
 

@@ -12,6 +12,7 @@
  * before any work starts, then one of the four modes (single.c, study.c,
  * check.c, checkpointed.c), whose exit status it returns (exit_status.h).
  */
+#include "ab.h"
 #include "check.h"
 #include "checkpointed.h"
 #include "cli.h"
@@ -89,10 +90,11 @@ static int refuse_what_cannot_run(const struct pimc_cluster *cluster, const stru
                 pimc_kernel_name(pimc_kernel_resolve_for(options->rng, PIMC_KERNEL_AUTO)));
         status = PIMC_EXIT_USAGE;
     }
-    if ((options->check_path != NULL || options->self_test) && cluster->ranks > 1) {
+    if ((options->check_path != NULL || options->against_path != NULL || options->self_test) && cluster->ranks > 1) {
         if (cluster->rank == 0)
             fprintf(stderr, "pimc-omp: %s one process; run it without mpirun/srun tasks\n",
-                    options->self_test ? "--self-test checks" : "--check measures");
+                    options->self_test ? "--self-test checks" : options->check_path != NULL ? "--check measures"
+                                                                                            : "--against measures");
         status = PIMC_EXIT_USAGE;
     }
     return pimc_cluster_agree(cluster, status);
@@ -120,7 +122,8 @@ static void warn_about_setup(const struct pimc_cluster *cluster, const struct pi
                 pimc_cluster_launched_copies());
     /* A study warns per point; a check runs the baseline's thread count and
      * judges its own conditions. */
-    if (!study && options->check_path == NULL && pimc_oversubscribed(context, options->threads))
+    if (!study && options->check_path == NULL && options->against_path == NULL &&
+        pimc_oversubscribed(context, options->threads))
         fprintf(stderr, "pimc-omp: warning: %d threads%s on %d usable CPUs: oversubscribed, the times are not "
                         "a speed result\n",
                 options->threads * context->ranks_on_host, context->ranks_on_host > 1 ? " (all ranks here)" : "",
@@ -156,7 +159,9 @@ static int dispatch(const struct pimc_cluster *cluster, int argc, char **argv)
     const bool study = options.sweep_count > 0 || options.size_count > 0;
     warn_about_setup(cluster, &options, &context, study);
     install_stop_handlers();
-    if (options.check_path != NULL)
+    if (options.against_path != NULL)
+        status = pimc_run_against(&options, &context, &csv, &stop_requested, &stop_signal);
+    else if (options.check_path != NULL)
         status = pimc_run_check(&options, &context, &csv, &stop_requested, &stop_signal);
     else if (study)
         status = pimc_run_study(&options, &context, &csv, &stop_requested, &stop_signal, cluster);
