@@ -372,6 +372,32 @@ with_fault() { # kind path-text after -- pimc-omp arguments
     said "pimc-omp: cannot write standard output ('$TMP/full/out.json'): No space left on device"
 }
 
+@test "bench/table and bench/plot: stdout or a file that cannot be written is exit 4 with the reason" {
+    [ -n "${BENCH:-}" ] || skip "BENCH (the bench/ directory) not given"
+    "$PIMC" -q --sweep 1,2 --csv "$TMP/s.csv" 1e5 2> /dev/null
+    status=0
+    "$BENCH/table" "$TMP/s.csv" > /dev/full 2> "$TMP/stderr" || status=$?
+    stderr=$(cat "$TMP/stderr")
+    [ "$status" -eq 4 ]
+    said "bench/table: cannot write standard output: No space left on device"
+    # bench/speed checks its --out before minutes of measuring.
+    run --separate-stderr -4 "$BENCH/speed" "$(dirname "$PIMC")" --out "$TMP/no/such/dir/speed.md"
+    said "bench/speed: cannot write --out $TMP/no/such/dir/speed.md: No such file or directory"
+    command -v gnuplot > /dev/null || skip "gnuplot not installed (the rest is bench/plot's)"
+    [ "$(id -u)" -eq 0 ] || skip "needs root, to mount a small tmpfs"
+    mkdir "$TMP/full"
+    mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2> /dev/null || skip "cannot mount a tmpfs here"
+    MOUNTED=$TMP/full
+    echo "an old figure" > "$TMP/full/fig.svg"
+    dd if=/dev/zero of="$TMP/full/fill" bs=1k 2> /dev/null || true
+    status=0
+    "$BENCH/plot" "$TMP/s.csv" --out-prefix "$TMP/full/fig" 2> "$TMP/stderr" || status=$?
+    stderr=$(cat "$TMP/stderr")
+    [ "$status" -eq 4 ]
+    said "bench/plot: cannot write $TMP/full/fig.svg: No space left on device"
+    [ "$(cat "$TMP/full/fig.svg")" = "an old figure" ] && [ ! -e "$TMP/full/fig.png" ]
+}
+
 @test "SIGTERM, SIGINT, SIGUSR1, SIGKILL at random moments (bench/signals, one round): whole rows, exact resumes" {
     [ -n "${BENCH:-}" ] || skip "BENCH (the bench/ directory) not given"
     run -0 "$BENCH/signals" --rounds 1 --random "$RANDOM" "$PIMC"
