@@ -300,6 +300,10 @@ enum pimc_lock_status pimc_file_lock(const char *path, struct pimc_file_lock *lo
             snprintf(holder, holder_size, "lock file '%s' is a symbolic link; remove it", lock->path);
             return PIMC_LOCK_REFUSED;
         }
+        if (fd < 0 && errno == EISDIR) {
+            snprintf(holder, holder_size, "lock file '%s' is not a regular file; remove it", lock->path);
+            return PIMC_LOCK_REFUSED;
+        }
         if (fd < 0)
             return *error_number = errno, PIMC_LOCK_UNAVAILABLE;
         if (fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) {

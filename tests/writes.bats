@@ -252,6 +252,12 @@ pipe_without_reader() {
     done
     [ "$(cat "$TMP/victim")" = precious ]
     [ ! -e "$TMP/made-by-a-link" ] && [ ! -e "$TMP/no.csv" ] && [ ! -e "$TMP/d.json" ]
+    mkfifo "$TMP/f.json.lock"
+    mkdir "$TMP/g.json.lock"
+    for name in f g; do
+        run --separate-stderr -2 "$PIMC" -q --checkpoint "$TMP/$name.json" 1e6
+        [ "$stderr" = "pimc-omp: checkpoint '$TMP/$name.json': lock file '$TMP/$name.json.lock' is not a regular file; remove it" ]
+    done
     # FILE itself a link: refused (the save's rename would replace the link, not its target).
     cp "$TMP/c.json" "$TMP/before.json"
     ln -s "$TMP/c.json" "$TMP/link.json"
@@ -340,18 +346,19 @@ with_fault() { # kind path-text after -- pimc-omp arguments
     grep -q '"throws_done": 1000000' "$TMP/s.json"
 }
 
-@test "a full file system (a 64 KiB tmpfs): 'No space left on device', exit 4, CSV and checkpoint as they were" {
+@test "a full file system (a 16-page tmpfs): 'No space left on device', exit 4, CSV and checkpoint as they were" {
     [ "$(id -u)" -eq 0 ] || skip "needs root, to mount a small tmpfs"
     mkdir "$TMP/full"
-    mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2> "$TMP/mount.err" ||
+    mount -t tmpfs -o size=$(( 16 * $(getconf PAGESIZE) )) tmpfs "$TMP/full" 2> "$TMP/mount.err" ||
         skip "cannot mount a tmpfs here: $(cat "$TMP/mount.err")"
     MOUNTED=$TMP/full
     local csv=$TMP/full/runs.csv file=$TMP/full/c.json
-    # tmpfs allocates whole 4 KiB pages: an append fails only when the file's last page has less room
-    # than the row. Rows until it has (rows differ in length by a few digits: a margin of 150 bytes).
+    # tmpfs allocates whole pages: an append fails only when the file's last page has less room than
+    # the row. Rows until it has (rows differ in length by a few digits: a margin of 150 bytes).
     "$PIMC" -q --no-serial -t 1 --csv "$csv" 1e3
     row=$(tail -n 1 "$csv" | wc -c)
-    while [ $(( (4096 - $(stat -c %s "$csv") % 4096) % 4096 )) -ge $(( row - 150 )) ]; do
+    page=$(getconf PAGESIZE)
+    while [ $(( (page - $(stat -c %s "$csv") % page) % page )) -ge $(( row - 150 )) ]; do
         "$PIMC" -q --no-serial -t 1 --csv "$csv" 1e3
     done
     printf '{"format": "pimc-omp checkpoint", "version": 1, "seed": "1", "throws": 1000000000, "stream": {"generator": "philox4x32-10", "version": 1}, "done": [], "throws_done": 0, "hits": 0, "compute_s": 0, "segments": 1}\n' > "$file"
@@ -386,7 +393,8 @@ with_fault() { # kind path-text after -- pimc-omp arguments
     command -v gnuplot > /dev/null || skip "gnuplot not installed (the rest is bench/plot's)"
     [ "$(id -u)" -eq 0 ] || skip "needs root, to mount a small tmpfs"
     mkdir "$TMP/full"
-    mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2> /dev/null || skip "cannot mount a tmpfs here"
+    mount -t tmpfs -o size=$(( 16 * $(getconf PAGESIZE) )) tmpfs "$TMP/full" 2> /dev/null ||
+        skip "cannot mount a tmpfs here"
     MOUNTED=$TMP/full
     echo "an old figure" > "$TMP/full/fig.svg"
     dd if=/dev/zero of="$TMP/full/fill" bs=1k 2> /dev/null || true
