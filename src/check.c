@@ -480,17 +480,17 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
         .metric_count = METRICS,
         .outcome = pimc_check_outcome_of(metrics, METRICS),
     };
-    if (talk)
-        pimc_print_check(stdout, &summary);
-    else if (options->json)
-        pimc_print_check_json(stdout, &summary);
-    fflush(stdout);
-
+    /* The row before the verdict: a reader of stdout that is gone must not cost it. */
     int result = summary.outcome.exit_status;
     if (csv->fd >= 0 && pimc_csv_append(csv, &record, why, sizeof why) != 0) {
         fprintf(stderr, "pimc-omp: %s\n", why);
         result = PIMC_EXIT_CANNOT_WRITE;
     }
+    if (talk)
+        pimc_print_check(stdout, &summary);
+    else if (options->json)
+        pimc_print_check_json(stdout, &summary);
+    fflush(stdout);
     if (options->junit_path != NULL &&
         pimc_junit_write_check(options->junit_path, &summary, context, pimc_now() - started, why, sizeof why) != 0) {
         fprintf(stderr, "pimc-omp: %s\n", why);

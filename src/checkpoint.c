@@ -1,6 +1,7 @@
 #include "checkpoint.h"
 
 #include "error_message.h"
+#include "file_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -393,80 +394,14 @@ char *pimc_checkpoint_format(const struct pimc_checkpoint *cp)
     return text;
 }
 
-static bool write_all(int fd, const char *text, size_t length)
-{
-    while (length > 0) {
-        const ssize_t wrote = write(fd, text, length);
-        if (wrote < 0 && errno == EINTR)
-            continue;
-        if (wrote <= 0)
-            return false;
-        text += wrote;
-        length -= (size_t)wrote;
-    }
-    return true;
-}
-
 int pimc_checkpoint_write(const char *path, const struct pimc_checkpoint *cp, char *error, size_t error_size)
 {
     char *text = pimc_checkpoint_format(cp);
-    const size_t path_length = strlen(path);
-    char *temp = malloc(path_length + sizeof ".tmp");
-    char *directory = malloc(path_length + 2);
-    if (text == NULL || temp == NULL || directory == NULL) {
-        free(text), free(temp), free(directory);
+    if (text == NULL) {
         say(error, error_size, "cannot save checkpoint '%s': out of memory", path);
         return -1;
     }
-    /* In the same directory, so that rename() is atomic (same file system). */
-    memcpy(temp, path, path_length);
-    memcpy(temp + path_length, ".tmp", sizeof ".tmp");
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        strcpy(directory, ".");
-    else if (slash == path)
-        strcpy(directory, "/");
-    else
-        memcpy(directory, path, (size_t)(slash - path)), directory[slash - path] = '\0';
-
-    const char *step = "open";
-    int status = -1;
-    const int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        /* fsync before rename: else a crash after the rename may leave PATH
-         * naming a file whose blocks never reached the disk. */
-        if (!write_all(fd, text, strlen(text)))
-            step = "write";
-        else if (fsync(fd) != 0)
-            step = "fsync";
-        else
-            step = NULL;
-        const int saved = errno;
-        if (close(fd) != 0 && step == NULL)
-            step = "close";
-        else
-            errno = saved;
-        if (step == NULL && rename(temp, path) != 0)
-            step = "rename";
-        if (step != NULL) {
-            const int failed = errno;
-            unlink(temp);
-            errno = failed;
-        }
-    }
-    if (step == NULL) {
-        /* The rename itself reaches the disk with the directory. Some file
-         * systems cannot fsync a directory (EINVAL): nothing more to do there. */
-        const int dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir >= 0 && fsync(dir) != 0 && errno != EINVAL && errno != ENOTSUP)
-            step = "fsync the directory of";
-        if (dir >= 0)
-            close(dir);
-        status = step == NULL ? 0 : -1;
-    }
-    if (status != 0)
-        say(error, error_size, "cannot save checkpoint '%s' (%s %s): %s", path, step,
-            strcmp(step, "fsync the directory of") == 0 ? path : temp, strerror(errno));
-    free(text), free(temp), free(directory);
+    const int status = pimc_replace_file(path, "checkpoint", text, strlen(text), error, error_size);
+    free(text);
     return status;
 }

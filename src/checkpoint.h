@@ -94,10 +94,11 @@ bool pimc_checkpoint_matches(const char *path, const struct pimc_checkpoint *cp,
 /* The file's text (JSON and a newline); free() it. NULL when out of memory. */
 char *pimc_checkpoint_format(const struct pimc_checkpoint *cp);
 
-/* Replaces the file atomically: the text goes to PATH.tmp, is fsync'ed and
+/* Replaces the file atomically (pimc_replace_file): the text goes to a new
+ * temp file PATH.tmp.XXXXXX (mkstemp: never a planted link), is fsync'ed and
  * renamed over PATH, then the directory is fsync'ed. A crash at any moment
  * leaves either the previous checkpoint or the new one, whole. 0, or -1 with a
- * message (PATH is then unchanged). */
+ * message (PATH is then unchanged, and no temp file is left). */
 int pimc_checkpoint_write(const char *path, const struct pimc_checkpoint *cp, char *error, size_t error_size);
 
 #endif

@@ -2,10 +2,55 @@
 
 #include "checkpoint.h"
 #include "exit_status.h"
+#include "file_io.h"
 #include "resume.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* One run at a time on FILE: two would overwrite each other's progress, and
+ * each would count the other's throws again. Rank 0 takes the lock before it
+ * reads FILE and keeps it to the end of the run; a second run is refused at
+ * once. Where there is no lock (a file system without flock), the run goes on
+ * with a warning, as a CSV append does; where PATH.lock cannot be made
+ * (a missing or read-only directory), the first save says why. */
+static int lock_checkpoint(const char *path, struct pimc_file_lock *lock)
+{
+    struct stat st;
+    char holder[512];
+    int error_number;
+    /* A link would be replaced by the first save's rename, not its target:
+     * say so rather than quietly turn the link into a file. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "pimc-omp: checkpoint '%s' is a symbolic link; give the path of the file itself (a "
+                        "checkpoint is saved by renaming a new file over FILE, which would replace the link)\n",
+                path);
+        return PIMC_EXIT_USAGE;
+    }
+    switch (pimc_file_lock(path, lock, holder, sizeof holder, &error_number)) {
+    case PIMC_LOCK_HELD:
+        pimc_remove_stale_temps(path); /* of a run killed mid-save: no one else writes them now */
+        return PIMC_EXIT_OK;
+    case PIMC_LOCK_BUSY:
+        fprintf(stderr, "pimc-omp: checkpoint '%s' is in use by another run%s%s%s; wait for it to end, or give "
+                        "another FILE\n",
+                path, *holder ? " (" : "", holder, *holder ? ")" : "");
+        return PIMC_EXIT_USAGE;
+    case PIMC_LOCK_REFUSED:
+        fprintf(stderr, "pimc-omp: checkpoint '%s': %s\n", path, holder);
+        return PIMC_EXIT_USAGE;
+    case PIMC_LOCK_UNAVAILABLE:
+        if (error_number != ENOENT && error_number != ENOTDIR && error_number != EACCES &&
+            error_number != EROFS && error_number != EPERM)
+            fprintf(stderr, "pimc-omp: warning: cannot lock checkpoint '%s' (%s.lock: %s); make sure no other "
+                            "run uses it at the same time\n",
+                    path, path, strerror(error_number));
+        return PIMC_EXIT_OK;
+    }
+    return PIMC_EXIT_OK;
+}
 
 /* Rank 0 reads FILE; the other ranks learn its contents in pimc_resume_run. */
 static int load(const struct pimc_options *options, const struct pimc_cluster *cluster,
@@ -28,9 +73,9 @@ static int load(const struct pimc_options *options, const struct pimc_cluster *c
     return pimc_cluster_agree(cluster, status);
 }
 
-int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_context *context,
-                          struct pimc_csv *csv, const struct pimc_cluster *cluster, const atomic_bool *stop,
-                          const volatile sig_atomic_t *stop_signal)
+static int run_locked(const struct pimc_options *options, const struct pimc_context *context, struct pimc_csv *csv,
+                      const struct pimc_cluster *cluster, const atomic_bool *stop,
+                      const volatile sig_atomic_t *stop_signal)
 {
     struct pimc_checkpoint start;
     int status = load(options, cluster, &start);
@@ -77,14 +122,9 @@ int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_
             .checkpoint = options->checkpoint_path,
         };
         pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
-        if (options->json)
-            pimc_print_json(stdout, &record);
-        else if (!options->quiet)
-            pimc_print_report(stdout, &record);
-        fflush(stdout);
-
         /* A finished run's row was written when it finished: a second would
-         * count it twice in any table built from the file. */
+         * count it twice in any table built from the file. The row comes
+         * before the report: a reader of stdout that is gone must not cost it. */
         if (result.was_complete && csv->fd >= 0)
             fprintf(stderr, "pimc-omp: checkpoint '%s' is of a finished run: no row added to '%s' (it was "
                             "recorded when the run finished)\n",
@@ -93,6 +133,11 @@ int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_
             fprintf(stderr, "pimc-omp: %s\n", error);
             status = PIMC_EXIT_CANNOT_WRITE;
         }
+        if (options->json)
+            pimc_print_json(stdout, &record);
+        else if (!options->quiet)
+            pimc_print_report(stdout, &record);
+        fflush(stdout);
         if (outcome->partial && status == PIMC_EXIT_OK) {
             status = PIMC_EXIT_SIGNAL + *stop_signal;
         } else if (status == PIMC_EXIT_OK && !record.figures.verified) {
@@ -101,4 +146,19 @@ int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_
         }
     }
     return pimc_cluster_from_rank0(cluster, status);
+}
+
+int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_context *context,
+                          struct pimc_csv *csv, const struct pimc_cluster *cluster, const atomic_bool *stop,
+                          const volatile sig_atomic_t *stop_signal)
+{
+    struct pimc_file_lock lock = {.fd = -1};
+    int status = cluster->rank == 0 ? lock_checkpoint(options->checkpoint_path, &lock) : PIMC_EXIT_OK;
+    if ((status = pimc_cluster_agree(cluster, status)) != PIMC_EXIT_OK) {
+        pimc_file_unlock(&lock);
+        return status;
+    }
+    status = run_locked(options, context, csv, cluster, stop, stop_signal);
+    pimc_file_unlock(&lock);
+    return status;
 }

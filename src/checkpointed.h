@@ -13,9 +13,12 @@
 #include <signal.h>
 #include <stdatomic.h>
 
-/* Every rank runs it; rank 0 alone reads FILE and writes. Returns the exit status
- * (exit_status.h), the same on every rank: 2 when FILE is corrupt or of another
- * run (nothing is thrown or written then), 4 when FILE cannot be written. */
+/* Every rank runs it; rank 0 alone reads FILE and writes. Rank 0 holds FILE's
+ * lock (FILE.lock, pimc_file_lock) from before it reads FILE to the end, so one
+ * run at a time works on it. Returns the exit status (exit_status.h), the same
+ * on every rank: 2 when FILE is corrupt, of another run, a symbolic link, or in
+ * use by another run (nothing is thrown or written then), 4 when FILE cannot
+ * be written. */
 int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_context *context,
                           struct pimc_csv *csv, const struct pimc_cluster *cluster, const atomic_bool *stop,
                           const volatile sig_atomic_t *stop_signal);

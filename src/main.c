@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "cluster.h"
 #include "exit_status.h"
+#include "file_io.h"
 #include "kernel.h"
 #include "report.h"
 #include "selftest.h"
@@ -25,6 +26,8 @@
 #include "study.h"
 #include "sysinfo.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,29 +35,54 @@
 static atomic_bool stop_requested;
 static volatile sig_atomic_t stop_signal;
 
-/* Async-signal-safe: a lock-free atomic store and a sig_atomic_t. */
+/* Async-signal-safe: a lock-free atomic store and a sig_atomic_t. The first
+ * signal names the stop: a SIGPIPE from writing the report of a run that a
+ * SIGTERM stopped must not turn its 143 into 141. */
 static void on_stop_signal(int signal_number)
 {
-    stop_signal = signal_number;
+    if (stop_signal == 0)
+        stop_signal = signal_number;
     atomic_store(&stop_requested, true);
 }
 
+/* Every signal that asks a job to end is a stop request: the blocks under way
+ * finish, the partial result is recorded (CSV row, checkpoint) and the exit
+ * status is 128+N.
+ * - SIGTERM: Slurm at the time limit, kill, timeout; SIGINT: Ctrl-C.
+ * - SIGUSR1: the same request where SIGTERM cannot carry it: Open MPI's
+ *   mpirun answers SIGTERM by killing its ranks, but hands SIGUSR1 to each;
+ *   and Slurm's --signal=USR1@SECONDS sends it to every task.
+ * - SIGHUP: the terminal or the ssh session went away.
+ * - SIGUSR2 (LSF's and Grid Engine's warning before a kill), SIGXCPU (a CPU
+ *   time limit: Grid Engine's s_cpu, ulimit -t), SIGALRM (timeout -s ALRM,
+ *   alarm-based wrappers).
+ * - SIGPIPE: the reader of stdout is gone (| head). coreutils die of it at
+ *   once; a run here would lose its row, so it stops like the others, quietly.
+ * Batch systems often send SIGTERM more than once (to the step, then to every
+ * process): later ones must not cut the partial row short. A second Ctrl-C is
+ * a person who wants out now: the default action. A signal that was ignored
+ * when pimc-omp started stays ignored (nohup ignores SIGHUP; a parent that
+ * ignores SIGPIPE wants EPIPE, which is then an error writing stdout, exit 4),
+ * except the three above that job launchers rely on. */
 static void install_stop_handlers(void)
 {
-    struct sigaction action;
+    static const int always[] = {SIGTERM, SIGUSR1, SIGINT};
+    static const int unless_ignored[] = {SIGHUP, SIGUSR2, SIGXCPU, SIGALRM, SIGPIPE};
+    struct sigaction action, before;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
-    /* Batch systems often send SIGTERM more than once (to the step, then to
-     * every process): later ones must not cut the partial row short. SIGUSR1
-     * is the same request where SIGTERM cannot carry it: Open MPI's mpirun
-     * answers SIGTERM by killing its ranks, but hands SIGUSR1 to each; and
-     * Slurm's --signal=USR1@SECONDS sends it to every task. */
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGUSR1, &action, NULL);
-    /* A second Ctrl-C is a person who wants out now: the default action. */
-    action.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &action, NULL);
+    for (size_t i = 0; i < sizeof always / sizeof *always; i++) {
+        action.sa_flags = always[i] == SIGINT ? SA_RESETHAND : 0;
+        sigaction(always[i], &action, NULL);
+    }
+    action.sa_flags = 0;
+    for (size_t i = 0; i < sizeof unless_ignored / sizeof *unless_ignored; i++)
+        if (sigaction(unless_ignored[i], NULL, &before) == 0 && before.sa_handler != SIG_IGN)
+            sigaction(unless_ignored[i], &action, NULL);
+    /* A file size limit (ulimit -f) is a write that fails, EFBIG: reported
+     * and the row cut back like a full disk, not a core dump mid-row. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Ranks may be given different arguments (mpirun's A : B form): each says
@@ -136,6 +164,9 @@ static int dispatch(const struct pimc_cluster *cluster, int argc, char **argv)
 {
     struct pimc_options options;
     bool done;
+    /* Before any file is made: a stop that comes before the run starts then
+     * ends it with 128+N, and the CSV it created is removed, never left empty. */
+    install_stop_handlers();
     int status = parse(cluster, argc, argv, &options, &done);
     if (status != PIMC_EXIT_OK || done)
         return status;
@@ -153,12 +184,15 @@ static int dispatch(const struct pimc_cluster *cluster, int argc, char **argv)
         fprintf(stderr, "pimc-omp: %s\n", error);
         status = PIMC_EXIT_CANNOT_WRITE;
     }
-    if ((status = pimc_cluster_agree(cluster, status)) != PIMC_EXIT_OK)
+    if (status == PIMC_EXIT_OK && atomic_load(&stop_requested))
+        status = PIMC_EXIT_SIGNAL + stop_signal;
+    if ((status = pimc_cluster_agree(cluster, status)) != PIMC_EXIT_OK) {
+        pimc_csv_close(&csv);
         return status;
+    }
 
     const bool study = options.sweep_count > 0 || options.size_count > 0;
     warn_about_setup(cluster, &options, &context, study);
-    install_stop_handlers();
     if (options.against_path != NULL)
         status = pimc_run_against(&options, &context, &csv, &stop_requested, &stop_signal);
     else if (options.check_path != NULL)
@@ -173,11 +207,34 @@ static int dispatch(const struct pimc_cluster *cluster, int argc, char **argv)
     return status;
 }
 
+/* The report, JSON, study table, --help or --version went out whole, or the
+ * run says so: exit 4 where it would have been 0 (or 3: a lost report is the
+ * first thing to fix). A reader that went away (SIGPIPE) is no error to tell:
+ * 141, as for any stop by a signal. */
+static int finish_stdout(int status)
+{
+    const int failure = pimc_stdout_finish();
+    const bool replace = status == PIMC_EXIT_OK || status == PIMC_EXIT_VERIFICATION;
+    if (failure == 0)
+        return status;
+    if (failure == EPIPE && stop_signal == SIGPIPE)
+        return replace ? PIMC_EXIT_SIGNAL + SIGPIPE : status;
+    char name[PATH_MAX + 64];
+    pimc_stdout_name(name, sizeof name);
+    fprintf(stderr, "pimc-omp: cannot write %s: %s\n", name, strerror(failure));
+    return replace ? PIMC_EXIT_CANNOT_WRITE : status;
+}
+
 int main(int argc, char **argv)
 {
+    /* Before anything is opened: a data file must never become fd 1 or 2. */
+    if (pimc_open_standard_streams() != 0)
+        return PIMC_EXIT_CANNOT_WRITE; /* no /dev/null: nowhere to say it either */
+    pimc_stdout_guard();
     struct pimc_cluster cluster;
     pimc_cluster_start(&argc, &argv, &cluster);
     int status = dispatch(&cluster, argc, argv);
+    status = finish_stdout(status);
     pimc_cluster_stop(&cluster);
     return status;
 }

@@ -2,6 +2,7 @@
 
 #include "error_message.h"
 #include "exit_status.h"
+#include "file_io.h"
 #include "schema.h"
 
 #include <csv.h>
@@ -410,8 +411,10 @@ static int check_header(int fd, const char *path, char *error, size_t size)
     size_t length = strlen(header);
     char *first = allocated(malloc(length + 2));
     ssize_t got = pread(fd, first, length + 1, 0);
-    bool same = got == (ssize_t)length + 1 && memcmp(first, header, length) == 0 &&
-                (first[length] == '\n' || first[length] == '\r');
+    /* A file of the header alone may have lost its line end: ends_whole() then
+     * starts the first row on a new line. */
+    bool same = got >= (ssize_t)length && memcmp(first, header, length) == 0 &&
+                (got == (ssize_t)length || first[length] == '\n' || first[length] == '\r');
     size_t line = 0;
     while (got > 0 && line < (size_t)got && first[line] != '\n' && first[line] != '\r')
         line++;
@@ -437,6 +440,75 @@ static int check_header(int fd, const char *path, char *error, size_t size)
     return 0;
 }
 
+/* Fields of the last record, for ends_whole(). */
+struct last_record {
+    int fields, last_fields;
+};
+
+static void on_field(void *field, size_t length, void *data)
+{
+    (void)field, (void)length;
+    ((struct last_record *)data)->fields++;
+}
+
+static void on_record(int terminator, void *data)
+{
+    (void)terminator;
+    struct last_record *r = data;
+    r->last_fields = r->fields;
+    r->fields = 0;
+}
+
+/* A file of `size` bytes whose last byte is not a line end: a writer killed
+ * mid-row (an older pimc-omp, or another program), or an editor that drops
+ * the last newline. When that last line is a whole row (every column, no
+ * quote left open), *newline_first: our row starts on a new line. Otherwise
+ * the file is refused, naming the line, and is left as it is: a row glued to
+ * a torn one would make both unreadable. */
+static int ends_whole(int fd, const char *path, off_t size, bool *newline_first, char *error, size_t error_size)
+{
+    char last;
+    *newline_first = false;
+    if (size == 0)
+        return 0;
+    ssize_t got = pread(fd, &last, 1, size - 1);
+    if (got == 1 && last == '\n')
+        return 0;
+    if (got != 1)
+        return write_error(error, error_size, "cannot read CSV '%s': %s", path,
+                           got < 0 ? strerror(errno) : "it shrank while being read");
+    /* Rare: parse the whole file, as a reader would, to find its last record. */
+    struct csv_parser parser;
+    struct last_record record = {0};
+    size_t lines = 1;
+    char *buffer = allocated(malloc(1 << 16));
+    bool parsed = csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) == 0;
+    for (off_t at = 0; parsed && at < size; at += got) {
+        got = pread(fd, buffer, 1 << 16, at);
+        if (got <= 0)
+            break;
+        for (ssize_t i = 0; i < got; i++)
+            lines += buffer[i] == '\n';
+        parsed = csv_parse(&parser, buffer, (size_t)got, on_field, on_record, &record) == (size_t)got;
+    }
+    const int read_errno = errno;
+    parsed = parsed && got >= 0 && csv_fini(&parser, on_field, on_record, &record) == 0;
+    csv_free(&parser);
+    free(buffer);
+    if (got < 0)
+        return write_error(error, error_size, "cannot read CSV '%s': %s", path, strerror(read_errno));
+    if (parsed && record.last_fields == PIMC_COLUMN_COUNT) {
+        *newline_first = last != '\r'; /* a row ended by a lone CR gets its LF */
+        return 0;
+    }
+    return write_error(error, error_size,
+                       "CSV '%s' ends in a row cut short: its last line (%zu) has no line end and %s; "
+                       "complete or remove that line, or append to a new file",
+                       path, lines,
+                       !parsed ? "a quoted field left open"
+                               : record.last_fields < PIMC_COLUMN_COUNT ? "too few fields" : "too many fields");
+}
+
 static int open_for_append(struct pimc_csv *csv, char *error, size_t size)
 {
     struct stat st;
@@ -460,7 +532,10 @@ int pimc_csv_open(struct pimc_csv *csv, const char *path, char *error, size_t si
     int status = open_for_append(csv, error, size);
     if (status == 0 && fstat(csv->fd, &st) == 0 && st.st_size > 0) {
         const bool locked = lock(csv, LOCK_SH);
+        bool newline_first;
         status = check_header(csv->fd, path, error, size);
+        if (status == 0 && fstat(csv->fd, &st) == 0)
+            status = ends_whole(csv->fd, path, st.st_size, &newline_first, error, size);
         unlock(csv, locked);
         if (status != 0) {
             close(csv->fd);
@@ -468,6 +543,42 @@ int pimc_csv_open(struct pimc_csv *csv, const char *path, char *error, size_t si
         }
     }
     return status;
+}
+
+/* The row in whole or not at all: a write that fails part way (a full disk
+ * takes what fits, then says ENOSPC on the next call), or a flush to the disk
+ * that fails (NFS reports a full quota there), is cut back to the file's size
+ * before it. Only under the lock, or while no one else has appended since: a
+ * row of another writer is never cut. */
+static int write_whole(struct pimc_csv *csv, bool locked, off_t before, const struct text_buffer *out,
+                       char *error, size_t size)
+{
+    int failure = pimc_write_all(csv->fd, out->data, out->used);
+    if (failure == 0)
+        failure = pimc_sync_data(csv->fd);
+    if (failure == 0)
+        return 0;
+    struct stat now;
+    const char *why_not_cut = NULL;
+    if (fstat(csv->fd, &now) != 0) {
+        why_not_cut = strerror(errno);
+    } else if (now.st_size == before) {
+        /* nothing went in */
+    } else if (!locked && now.st_size > before + (off_t)out->used) {
+        why_not_cut = "another writer appended meanwhile, and there is no lock";
+    } else {
+        int cut;
+        while ((cut = ftruncate(csv->fd, before)) != 0 && errno == EINTR)
+            ;
+        if (cut != 0)
+            why_not_cut = strerror(errno);
+    }
+    if (why_not_cut == NULL)
+        return write_error(error, size, "cannot write CSV '%s': %s; the row was not added, the file is as it was",
+                           csv->path, strerror(failure));
+    return write_error(error, size, "cannot write CSV '%s': %s; and it could not be cut back to its %lld bytes "
+                       "(%s): its last line may be cut short",
+                       csv->path, strerror(failure), (long long)before, why_not_cut);
 }
 
 int pimc_csv_append(struct pimc_csv *csv, const struct pimc_record *record, char *error, size_t size)
@@ -500,15 +611,20 @@ int pimc_csv_append(struct pimc_csv *csv, const struct pimc_record *record, char
     /* Another writer may have created the file since we opened it: decide on the
      * header only under the lock, and write header and row at once. */
     struct text_buffer out = {0};
-    if (fstat(csv->fd, &st) == 0 && st.st_size == 0) {
+    bool newline_first = false;
+    if (fstat(csv->fd, &st) != 0) {
+        status = write_error(error, size, "cannot write CSV '%s': %s", csv->path, strerror(errno));
+    } else if (st.st_size == 0) {
         put(&out, pimc_csv_header(), strlen(pimc_csv_header()));
         put(&out, "\n", 1);
-    } else {
-        status = check_header(csv->fd, csv->path, error, size);
+    } else if ((status = check_header(csv->fd, csv->path, error, size)) == 0) {
+        status = ends_whole(csv->fd, csv->path, st.st_size, &newline_first, error, size);
     }
+    if (newline_first)
+        put(&out, "\n", 1);
     put(&out, row.data, row.used);
-    if (status == 0 && write(csv->fd, out.data, out.used) != (ssize_t)out.used)
-        status = write_error(error, size, "cannot write CSV '%s': %s", csv->path, strerror(errno));
+    if (status == 0)
+        status = write_whole(csv, locked, st.st_size, &out, error, size);
     unlock(csv, locked);
     free(out.data);
     free(row.data);

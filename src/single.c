@@ -64,16 +64,17 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
         };
         pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
         warn_about_measurement(&outcome, options->threads);
+        /* The row first: a reader of stdout that is gone (| head) must not
+         * cost it. */
+        if (csv->fd >= 0 && pimc_csv_append(csv, &record, error, sizeof error) != 0) {
+            fprintf(stderr, "pimc-omp: %s\n", error);
+            status = PIMC_EXIT_CANNOT_WRITE;
+        }
         if (options->json)
             pimc_print_json(stdout, &record);
         else if (!options->quiet)
             pimc_print_report(stdout, &record);
         fflush(stdout);
-
-        if (csv->fd >= 0 && pimc_csv_append(csv, &record, error, sizeof error) != 0) {
-            fprintf(stderr, "pimc-omp: %s\n", error);
-            status = PIMC_EXIT_CANNOT_WRITE;
-        }
         if (outcome.partial) {
             status = PIMC_EXIT_SIGNAL + *stop_signal;
         } else if (status == PIMC_EXIT_OK && !record.figures.verified) {

@@ -33,14 +33,15 @@ static void emit(struct study *s, const struct pimc_record *record)
     char error[512];
     if (s->plan.cluster->rank != 0)
         return;
-    if (s->options->json) {
-        fputs(s->json_rows++ ? ",\n" : "[\n", stdout);
-        pimc_print_json_object(stdout, record);
-    }
+    /* The row first: a reader of stdout that is gone must not cost it. */
     if (s->csv->fd >= 0 && s->result.write_status == 0 &&
         pimc_csv_append(s->csv, record, error, sizeof error) != 0) {
         fprintf(stderr, "pimc-omp: %s\n", error);
         s->result.write_status = PIMC_EXIT_CANNOT_WRITE;
+    }
+    if (s->options->json) {
+        fputs(s->json_rows++ ? ",\n" : "[\n", stdout);
+        pimc_print_json_object(stdout, record);
     }
 }
 

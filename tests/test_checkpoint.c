@@ -3,9 +3,11 @@
  * ranks' shares, and the resumable run ending with an uninterrupted run's hits
  * whatever threads and kernel paths its segments used. */
 #include "checkpoint.h"
+#include "file_io.h"
 #include "resume.h"
 #include "tap.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +57,52 @@ static bool same_file(const char *path, const char *text, size_t length)
     bool same = now != NULL && now_length == length && memcmp(now, text, length) == 0;
     free(now);
     return same;
+}
+
+/* Temp files of a save of NAME (NAME.tmp.XXXXXX) in the test directory. */
+static int temp_files_of(const char *name)
+{
+    char prefix[256];
+    int count = 0;
+    snprintf(prefix, sizeof prefix, "%s.tmp.", name);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;)
+        count += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d != NULL)
+        closedir(d);
+    return count;
+}
+
+/* Writes as a full disk or a stuck device make them, for the tests of what a
+ * failed or killed save leaves. This write() stands in for libc's in this
+ * program (file_io.c's calls come here); the real one is the system call.
+ * - fail_after >= 0: writes of a large buffer (a checkpoint, not TAP output)
+ *   take that many bytes, then fail with fail_errno, as a full disk does;
+ * - stall_pipe >= 0: a large write goes half way, says so on the pipe, and
+ *   waits there to be killed. */
+static long fail_after = -1;
+static int fail_errno, stall_pipe = -1;
+
+ssize_t write(int fd, const void *data, size_t length)
+{
+    if (stall_pipe >= 0 && fd != stall_pipe && length > 65536) {
+        (void)syscall(SYS_write, fd, data, length / 2);
+        (void)syscall(SYS_write, stall_pipe, "x", 1);
+        for (;;)
+            pause();
+    }
+    if (fail_after >= 0 && length > 4096) {
+        if (fail_after == 0) {
+            errno = fail_errno;
+            return -1;
+        }
+        const size_t taken = length < (size_t)fail_after ? length : (size_t)fail_after;
+        const ssize_t wrote = syscall(SYS_write, fd, data, taken);
+        if (wrote > 0)
+            fail_after -= wrote;
+        return wrote;
+    }
+    return syscall(SYS_write, fd, data, length);
 }
 
 static void sleep_s(double seconds)
@@ -101,7 +150,7 @@ static void round_trip(void)
                strstr(text, "\"generator\": \"philox4x32-10\"") != NULL,
            "the seed is a decimal string, the generator named");
     free(text);
-    tap_ok(access(path_in_dir("round.json.tmp"), F_OK) != 0, "no temp file is left behind");
+    tap_ok(temp_files_of("round.json") == 0, "no temp file is left behind");
 
     struct pimc_checkpoint bad;
     pimc_checkpoint_init(&bad, 1, 100, "philox4x32-10", error, sizeof error);
@@ -328,7 +377,7 @@ static void nth_checkpoint(struct pimc_checkpoint *cp, uint64_t n)
  * after a random wait, 20 times. */
 static void kill_at_random(void)
 {
-    const char *path = path_in_dir("killed.json"), *temp = path_in_dir("killed.json.tmp");
+    const char *path = path_in_dir("killed.json");
     char error[512];
     int kills = 0, whole = 0, mid_write = 0;
     srand(12345);
@@ -356,7 +405,7 @@ static void kill_at_random(void)
         kill(child, SIGKILL);
         waitpid(child, NULL, 0);
         kills += started;
-        mid_write += access(temp, F_OK) == 0;
+        mid_write += temp_files_of("killed.json") > 0;
         struct pimc_checkpoint cp;
         if (pimc_checkpoint_read(path, &cp, error, sizeof error) == PIMC_CHECKPOINT_OK) {
             /* whole: one of the checkpoints written, not a mix of two */
@@ -364,40 +413,47 @@ static void kill_at_random(void)
             pimc_checkpoint_free(&cp);
         }
         unlink(path);
-        unlink(temp);
+        pimc_remove_stale_temps(path);
     }
     tap_ok(kills == 20 && whole == 20, "20 SIGKILLs of a writer at random moments: the file is whole every time "
            "(%d of %d; %d left a temp file)", whole, kills, mid_write);
 }
 
-/* The worst moment, made certain: PATH.tmp is a FIFO, so the writer blocks in
- * the middle of writing the new checkpoint until it is killed there. */
+/* The worst moment, made certain: the writer stops half way through writing
+ * the new checkpoint (write() above) and is killed there. What it leaves, a
+ * temp file, is removed by the next holder of the checkpoint's lock. */
 static void kill_in_the_middle_of_a_write(void)
 {
-    const char *path = path_in_dir("midwrite.json"), *temp = path_in_dir("midwrite.json.tmp");
+    const char *path = path_in_dir("midwrite.json");
     char error[512];
     struct pimc_checkpoint cp;
     nth_checkpoint(&cp, 1);
     pimc_checkpoint_write(path, &cp, error, sizeof error);
     size_t length;
     char *before = slurp(path, &length);
-    mkfifo(temp, 0600);
+    int stalled[2];
+    if (pipe(stalled) != 0)
+        return;
     const pid_t child = fork();
     if (child == 0) {
+        stall_pipe = stalled[1];
         cp.segments = 2;
         _exit(pimc_checkpoint_write(path, &cp, error, sizeof error) == 0 ? 0 : 1);
     }
-    const int fifo = open(temp, O_RDONLY);
-    char half[16384];
-    const ssize_t got = read(fifo, half, sizeof half); /* the writer is now inside its writes */
-    sleep_s(0.05);
+    close(stalled[1]);
+    char byte;
+    const bool in_write = read(stalled[0], &byte, 1) == 1; /* the writer is now inside its write */
+    close(stalled[0]);
     kill(child, SIGKILL);
     int status;
     waitpid(child, &status, 0);
-    close(fifo);
-    tap_ok(got > 0 && length > (size_t)got + 65536 && WIFSIGNALED(status) && same_file(path, before, length),
-           "killed in the middle of writing (%zd of %zu bytes out): the previous checkpoint is whole", got, length);
-    unlink(temp);
+    const int temps = temp_files_of("midwrite.json");
+    tap_ok(in_write && length > 65536 && WIFSIGNALED(status) && temps == 1 && same_file(path, before, length),
+           "killed in the middle of writing (%zu bytes): the previous checkpoint is whole, %d temp file left", length,
+           temps);
+    pimc_remove_stale_temps(path);
+    tap_ok(temp_files_of("midwrite.json") == 0 && same_file(path, before, length),
+           "the temp file of a killed save is removed as stale, the checkpoint kept");
     free(before);
     pimc_checkpoint_free(&cp);
 }
@@ -412,14 +468,30 @@ static void write_failures(void)
                strstr(error, "no/such/dir/cp.json") != NULL && strstr(error, "No such file") != NULL,
            "a missing directory is reported: %s", error);
     const char *path = path_in_dir("kept.json");
+    nth_checkpoint(&cp, 1);
     pimc_checkpoint_write(path, &cp, error, sizeof error);
     size_t length;
     char *before = slurp(path, &length);
-    mkdir(path_in_dir("kept.json.tmp"), 0755); /* the temp file cannot be made */
-    cp.segments = 2;
-    tap_ok(pimc_checkpoint_write(path, &cp, error, sizeof error) != 0 && same_file(path, before, length),
-           "a failed write leaves the previous checkpoint as it was: %s", error);
-    rmdir(path_in_dir("kept.json.tmp"));
+    const int errors[] = {ENOSPC, EIO, EDQUOT};
+    for (size_t i = 0; i < sizeof errors / sizeof *errors; i++) {
+        /* A short write first, then the error, as a full disk gives them. */
+        fail_after = 1000;
+        fail_errno = errors[i];
+        cp.segments = 2 + i;
+        const int status = pimc_checkpoint_write(path, &cp, error, sizeof error);
+        fail_after = -1;
+        tap_ok(status != 0 && strstr(error, strerror(errors[i])) != NULL && strstr(error, "kept.json") != NULL &&
+                   same_file(path, before, length) && temp_files_of("kept.json") == 0,
+               "a save cut short by %s says so and leaves the previous checkpoint as it was, no temp file: %s",
+               strerror(errors[i]), error);
+    }
+    /* A planted link where a fixed temp name would be: never followed. */
+    const char *victim = path_in_dir("victim");
+    put(victim, "victim\n");
+    symlink(victim, path_in_dir("kept.json.tmp"));
+    tap_ok(pimc_checkpoint_write(path, &cp, error, sizeof error) == 0 && same_file(victim, "victim\n", 7),
+           "a link planted as FILE.tmp is left alone, and so is its target");
+    unlink(path_in_dir("kept.json.tmp"));
     free(before);
     pimc_checkpoint_free(&cp);
 }
