@@ -2,6 +2,7 @@
 
 #include "error_message.h"
 #include "exit_status.h"
+#include "file_io.h"
 #include "report.h"
 #include "sysinfo.h"
 
@@ -108,21 +109,6 @@ static void write_suite(struct writer *x, const struct pimc_junit_suite *s)
     x->failed |= xmlTextWriterEndDocument(x->w) < 0;
 }
 
-/* The whole buffer, through short writes and signals. */
-static int write_whole(int fd, const char *data, size_t size)
-{
-    while (size > 0) {
-        const ssize_t n = write(fd, data, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n == 0 ? EIO : errno;
-        data += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
 int pimc_junit_write(const char *path, const struct pimc_junit_suite *suite, char *error, size_t size)
 {
     xmlBufferPtr buffer = xmlBufferCreate();
@@ -142,35 +128,11 @@ int pimc_junit_write(const char *path, const struct pimc_junit_suite *suite, cha
         return PIMC_EXIT_CANNOT_WRITE;
     }
 
-    /* A temporary file beside FILE, renamed over it once complete. */
-    char *temporary = malloc(strlen(path) + 16);
-    int fd = -1, status = ENOMEM;
-    if (temporary != NULL) {
-        sprintf(temporary, "%s.XXXXXX", path);
-        fd = mkstemp(temporary);
-        status = fd < 0 ? errno : 0;
-    }
-    if (status == 0) { /* mkstemp's 0600 would hide the report from a CI's uploader of another user */
-        const mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-    }
-    if (status == 0)
-        status = write_whole(fd, (const char *)xmlBufferContent(buffer), (size_t)xmlBufferLength(buffer));
-    if (fd >= 0 && close(fd) != 0 && status == 0)
-        status = errno;
-    if (status == 0 && rename(temporary, path) != 0)
-        status = errno;
-    if (status != 0 && fd >= 0)
-        unlink(temporary);
-    free(temporary);
+    /* Whole or not at all: a temp file beside FILE, renamed over it (file_io.c). */
+    const int status = pimc_replace_file(path, "JUnit report", (const char *)xmlBufferContent(buffer),
+                                         (size_t)xmlBufferLength(buffer), error, size);
     xmlBufferFree(buffer);
-    if (status != 0) {
-        pimc_error_message(error, size, "cannot write JUnit report '%s': %s; give a path you may write to", path,
-                           strerror(status));
-        return PIMC_EXIT_CANNOT_WRITE;
-    }
-    return 0;
+    return status == 0 ? 0 : PIMC_EXIT_CANNOT_WRITE;
 }
 
 int pimc_junit_write_check(const char *path, const struct pimc_check_summary *summary,
