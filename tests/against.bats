@@ -191,7 +191,7 @@ PY
     [ "$(grep -c '<testcase ' "$TMP/check.xml")" -eq 5 ]
     grep -q '<testsuite name="pimc-omp --check" tests="5"' "$TMP/check.xml"
     run -4 "$PIMC" -t "$T" --check "$TMP/base.csv" --tolerance 90% --junit "$TMP/no-such-dir/check.xml"
-    [[ $output == *"cannot write JUnit report '$TMP/no-such-dir/check.xml'"* ]]
+    [[ $output == *"cannot save JUnit report '$TMP/no-such-dir/check.xml'"* ]]
 }
 
 @test "against a build of a commit from before --against (4430b3e, through bench/compare's cache)" {
