@@ -80,12 +80,14 @@ static const char usage_tail[] =
     "and OMP_PROC_BIND/OMP_PLACES shown; more threads than CPUs (oversubscribed) and\n"
     "runs under a millisecond are flagged and are not speed results.\n"
     "\n"
-    "Exit status: 0 done; 1 run-time failure; 2 bad usage or input (nothing run);\n"
-    "3 verification failed (|pi - estimate| over 5 standard errors, or the parallel and\n"
-    "serial hits differ); 4 a file cannot be written; 128+N stopped by signal N:\n"
-    "SIGINT, SIGTERM or SIGUSR1 (the throws done so far are reported, and recorded with\n"
-    "status partial; with --checkpoint, FILE holds them and the same command continues\n"
-    "the run).\n";
+    "Exit status: 0 done (--check: pass, or inconclusive); 1 --check: a regression;\n"
+    "2 bad usage or input (nothing run, nothing written; --check: an unusable\n"
+    "baseline); 3 verification failed (|pi - estimate| over 5 standard errors, or runs\n"
+    "of the same throws gave different hits); 4 a file cannot be written; 5 run-time\n"
+    "failure (out of memory, a thread that could not start); 128+N stopped by signal\n"
+    "N: SIGINT, SIGTERM or SIGUSR1 (what was done is reported and recorded, and says\n"
+    "where the run was cut; with --checkpoint, FILE holds it and the same command\n"
+    "continues the run).\n";
 
 /* The message in error[size], and the outcome of bad usage: `return fail(error, size, ...)`. */
 #define fail(error, size, ...) (pimc_error_message(error, size, __VA_ARGS__), PIMC_CLI_ERROR)

@@ -1,5 +1,6 @@
 #include "resume.h"
 
+#include "exit_status.h"
 #include "timer.h"
 
 #include <errno.h>
@@ -113,20 +114,20 @@ int pimc_resume_load(const char *path, const struct pimc_checkpoint *current, st
     case PIMC_CHECKPOINT_ABSENT:
         if (!pimc_checkpoint_copy(start, current)) {
             snprintf(error, error_size, "out of memory");
-            return 2;
+            return PIMC_EXIT_FAILURE;
         }
         start->segments = 0;
         return 0;
     case PIMC_CHECKPOINT_INVALID:
-        return 2;
+        return PIMC_EXIT_USAGE;
     case PIMC_CHECKPOINT_OK:
         break;
     }
     if (!pimc_checkpoint_matches(path, start, current, error, error_size)) {
         pimc_checkpoint_free(start);
-        return 2;
+        return PIMC_EXIT_USAGE;
     }
-    return 0;
+    return PIMC_EXIT_OK;
 }
 
 /* ---- the ledger and its saver thread (rank 0) ------------------------------ */
@@ -371,7 +372,7 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     if (!share_start(cluster, start, &base)) {
         pimc_checkpoint_free(&base);
         snprintf(error, error_size, "out of memory");
-        return 1;
+        return PIMC_EXIT_FAILURE;
     }
     result->throws_resumed = pimc_checkpoint_throws_done(&base);
     if (pimc_checkpoint_complete(&base)) {
@@ -385,9 +386,9 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     struct pimc_work work;
     struct saver saver;
     uint64_t *share_first = calloc((size_t)cluster->ranks, sizeof *share_first);
-    int status = pimc_work_init(&work, &base) && share_first != NULL ? 0 : 1;
+    int status = pimc_work_init(&work, &base) && share_first != NULL ? PIMC_EXIT_OK : PIMC_EXIT_FAILURE;
     if (saver_init(&saver, plan, &base, &work, share_first, cluster->ranks) == false)
-        status = 1;
+        status = PIMC_EXIT_FAILURE;
     if ((status = pimc_cluster_agree(cluster, status)) != 0) {
         snprintf(error, error_size, "out of memory");
         goto out;
@@ -403,7 +404,7 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     /* The first save, before any throw: an unwritable FILE is found now, and the
      * segment is counted even if a kill comes before the first interval. */
     if (leader && save_only(&saver, error, error_size) != 0)
-        status = 4;
+        status = PIMC_EXIT_CANNOT_WRITE;
     if ((status = pimc_cluster_agree(cluster, status)) != 0) {
         if (!leader)
             snprintf(error, error_size, "rank 0 cannot save the checkpoint");
@@ -469,7 +470,7 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
         const int saved = save(&saver, &final, error, error_size);
         /* A failed write still leaves the counts known: they are reported. */
         fill_outcome(&result->outcome, saved == -2 ? &base : &final, threads, cluster->ranks);
-        status = saved == 0 ? 0 : saved == -1 ? 4 : 1;
+        status = saved == 0 ? PIMC_EXIT_OK : saved == -1 ? PIMC_EXIT_CANNOT_WRITE : PIMC_EXIT_FAILURE;
         pimc_checkpoint_free(&final);
     } else {
         fill_outcome(&result->outcome, &base, threads, cluster->ranks);
