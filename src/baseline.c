@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "error_message.h"
 #include "exit_status.h"
+#include "input_file.h"
 #include "report.h"
 #include "schema.h"
 
@@ -485,30 +486,19 @@ bool pimc_baseline_parse(const char *text, size_t length, enum pimc_baseline_for
 bool pimc_baseline_read(const char *path, struct pimc_baseline *b, char *why, size_t size)
 {
     memset(b, 0, sizeof *b);
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        return failed(why, size, "cannot open it: %s", strerror(errno));
-    char *text = NULL;
-    size_t length = 0, capacity = 0;
-    for (;;) {
-        if (capacity - length < 65536) {
-            capacity = capacity ? 2 * capacity : 1 << 20;
-            text = allocated(realloc(text, capacity + 1));
-        }
-        size_t got = fread(text + length, 1, capacity - length, file);
-        length += got;
-        if (got == 0 || length > PIMC_BASELINE_MAX_BYTES)
-            break;
+    char *text, reason[256];
+    size_t length;
+    switch (pimc_input_read(path, PIMC_BASELINE_MAX_BYTES, &text, &length, reason, sizeof reason)) {
+    case PIMC_INPUT_ABSENT:
+        return failed(why, size, "cannot open it: %s", strerror(ENOENT));
+    case PIMC_INPUT_REFUSED:
+        return failed(why, size, "%s; name the CSV or JSON file that --csv or --json wrote", reason);
+    case PIMC_INPUT_TOO_LARGE:
+        return failed(why, size, "it is larger than %zu MiB", PIMC_BASELINE_MAX_BYTES >> 20);
+    case PIMC_INPUT_OK:
+        break;
     }
-    const int error = ferror(file) ? errno : 0;
-    fclose(file);
-    bool ok;
-    if (error != 0)
-        ok = failed(why, size, "cannot read it: %s", strerror(error));
-    else if (length > PIMC_BASELINE_MAX_BYTES)
-        ok = failed(why, size, "it is larger than %zu MiB", PIMC_BASELINE_MAX_BYTES >> 20);
-    else
-        ok = pimc_baseline_parse(text, length, PIMC_BASELINE_ANY, b, why, size);
+    const bool ok = pimc_baseline_parse(text, length, PIMC_BASELINE_ANY, b, why, size);
     free(text);
     return ok;
 }
