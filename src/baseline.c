@@ -326,11 +326,13 @@ static bool parse_csv(const char *text, size_t length, struct pimc_baseline *b, 
 static bool json_failed(const json_error_t *e, size_t offset, size_t length, char *why, size_t size)
 {
     const bool at_end = offset + (size_t)e->position >= length;
-    /* jansson's integers are 64-bit signed: seeds go to 2^64-1. */
+    /* jansson's integers are 64-bit signed: pimc-omp writes a seed past
+     * 2^63-1 as a string, and nothing else it writes gets there. */
     const bool too_big = strncmp(e->text, "too big", 7) == 0;
     return failed(why, size, "JSON: %s (line %d, column %d)%s", e->text, e->line, e->column,
                   at_end    ? ", but the file ends (truncated?)"
-                  : too_big ? "; JSON baselines hold integers up to 2^63-1: record a larger seed's in a CSV"
+                  : too_big ? "; integers go up to 2^63-1 (pimc-omp writes a seed past that as a string, "
+                              "\"seed\": \"18446744073709551615\")"
                             : "");
 }
 
@@ -425,7 +427,11 @@ static bool parse_json(const char *text, size_t length, struct pimc_baseline *b,
             break;
         }
         json_error_t error;
-        json_t *document = json_loadb(text + at, length - at, JSON_DISABLE_EOF_CHECK, &error);
+        /* A key twice in one object is not a record pimc-omp wrote, and which
+         * value would count is a guess: refused, as the CSV and checkpoint
+         * readers refuse a column or field twice. */
+        json_t *document = json_loadb(text + at, length - at, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
+                                      &error);
         if (document == NULL) {
             ok = json_failed(&error, at, length, why, size);
             break;

@@ -229,14 +229,19 @@ static json_t *json_of(const struct field *f)
 }
 
 /* jansson holds integers as json_int_t, a signed 64-bit type: a seed above
- * 2^63-1 (seeds go to 2^64-1) would come out negative. So the seed member is
- * written as its digits, between the members before and after it, which
- * jansson writes (JSON_EMBED: without the braces). Takes both objects. */
+ * 2^63-1 (seeds go to 2^64-1) would come out negative, and a reader refuses
+ * it as a number ("too big integer"). So a seed up to 2^63-1 is a JSON
+ * integer, and one past it its decimal digits as a string, which every reader
+ * of ours takes back exactly (docs/usage.md). The seed member is written
+ * between the members before and after it, which jansson writes (JSON_EMBED:
+ * without the braces). Takes both objects. */
 static void dump_with_seed(FILE *out, json_t *before, uint64_t seed, json_t *after)
 {
+    const bool as_string = seed > (uint64_t)INT64_MAX;
     fputc('{', out);
     json_dumpf(before, out, JSON_FLAGS | JSON_EMBED);
-    fprintf(out, "%s\"seed\": %llu", json_object_size(before) ? ", " : "", (unsigned long long)seed);
+    fprintf(out, "%s\"seed\": %s%llu%s", json_object_size(before) ? ", " : "", as_string ? "\"" : "",
+            (unsigned long long)seed, as_string ? "\"" : "");
     if (json_object_size(after) > 0) {
         fputs(", ", out);
         json_dumpf(after, out, JSON_FLAGS | JSON_EMBED);

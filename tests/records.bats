@@ -57,3 +57,41 @@ CASES
     run --separate-stderr -2 timeout 20 "$PIMC" --check "$TMP/link"
     [[ $stderr == *"is a FIFO (named pipe)"* ]]
 }
+
+# ---- seeds past 2^63 in JSON ----------------------------------------------
+
+@test "a seed past 2^63-1 is a JSON string; --check reads its own JSON and CSV for seeds 0, 2^63-1, 2^63, 2^64-1" {
+    "$PIMC" --seed 0xfffffffffffffff1 --json --no-serial -t "$THREADS" 1e6 > "$TMP/big.json"
+    grep -q '"seed": "18446744073709551601"' "$TMP/big.json"
+    # The hits metric says the file was read and the seed taken back exactly; the
+    # speed verdicts are not this test's business (any machine, any load).
+    run --separate-stderr "$PIMC" --check "$TMP/big.json" --repeat 1 --tolerance 90% --json
+    [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || { echo "exit $status: $stderr"; false; }
+    python3 - "$output" <<'PY'
+import json, sys
+check = json.loads(sys.argv[1])
+assert check["seed"] == "18446744073709551601", check["seed"]
+hits = [m for m in check["metrics"] if m["metric"] == "hits"][0]
+assert hits["verdict"] == "PASS", hits
+PY
+    for seed in 0 9223372036854775807 9223372036854775808 18446744073709551615; do
+        "$PIMC" --seed "$seed" --json --no-serial -t "$THREADS" 1e5 > "$TMP/$seed.json"
+        "$PIMC" -q --seed "$seed" --csv "$TMP/$seed.csv" --no-serial -t "$THREADS" 1e5
+        for file in "$TMP/$seed.json" "$TMP/$seed.csv"; do
+            run --separate-stderr "$PIMC" --check "$file" --repeat 1 --tolerance 90% --json
+            [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || { echo "$file: exit $status: $stderr"; false; }
+            python3 - "$output" "$seed" <<'PY'
+import json, sys
+check, seed = json.loads(sys.argv[1]), int(sys.argv[2])
+assert int(check["seed"]) == seed and isinstance(check["seed"], str) == (seed >= 2**63), check["seed"]
+assert [m for m in check["metrics"] if m["metric"] == "hits"][0]["verdict"] == "PASS"
+PY
+        done
+    done
+}
+
+@test "a JSON baseline with a key twice is refused, exit 2, naming the key" {
+    "$PIMC" --json --no-serial -t "$THREADS" 1e5 | sed 's/}$/, "hits": 1}/' > "$TMP/twice.json"
+    run --separate-stderr -2 "$PIMC" --check "$TMP/twice.json"
+    [[ $stderr == *"duplicate object key"*'"hits"'* ]] || { echo "$stderr"; false; }
+}
