@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_text[] =
     "Usage: pimc-omp [OPTIONS] [THROWS]\n"
@@ -63,7 +64,8 @@ static const char usage_tail[] =
     "                      threads, ranks or kernel: the hits equal an uninterrupted\n"
     "                      run's. Times are compute time summed over the segments; no\n"
     "                      serial leg. A FILE of another run, or a corrupt one: exit 2,\n"
-    "                      FILE untouched. A FILE of a finished run: its result\n"
+    "                      FILE untouched. A FILE of a finished run: its result is\n"
+    "                      reported again, nothing thrown and no CSV row added\n"
     "      --checkpoint-interval S  seconds between saves (default 60), e.g. 30 or 0.5\n"
     "  -h, --help          this text\n"
     "  -V, --version       version, compiler, OpenMP runtime and kernel paths\n"
@@ -262,22 +264,40 @@ static bool parse_seed(const char *text, uint64_t *seed)
     return true;
 }
 
-/* OMP_NUM_THREADS may be a list for nested levels ("8,2"); the first entry is ours. */
+/* OMP_NUM_THREADS as libgomp reads it: a list of positive whole numbers, one
+ * per nesting level ("8,2"), each with optional white space around it and an
+ * optional +; the first is ours. A list libgomp would refuse is refused. */
 static bool parse_thread_env(const char *text, long *threads)
 {
-    char first[32];
-    size_t length = strcspn(text, ",");
-    if (length == 0 || length >= sizeof first)
-        return false;
-    memcpy(first, text, length);
-    first[length] = '\0';
-    return parse_int_in(first, 1, PIMC_MAX_THREADS, threads);
+    bool first = true;
+    for (const char *p = text;; p++) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '+')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        char *end;
+        errno = 0;
+        const unsigned long long value = strtoull(p, &end, 10);
+        if (errno == ERANGE || value == 0 || (first && value > PIMC_MAX_THREADS))
+            return false;
+        if (first)
+            *threads = (long)value;
+        first = false;
+        for (p = end; isspace((unsigned char)*p); p++)
+            ;
+        if (*p == '\0')
+            return true;
+        if (*p != ',')
+            return false;
+    }
 }
 
 static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long from_option, char *error,
                                             size_t size)
 {
-    long threads;
+    long threads = 0;
     const char *omp = getenv("OMP_NUM_THREADS"), *slurm = getenv("SLURM_CPUS_PER_TASK");
     if (from_option > 0) {
         options->threads = (int)from_option;
@@ -285,8 +305,8 @@ static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long f
     } else if (omp != NULL && *omp != '\0') {
         if (!parse_thread_env(omp, &threads))
             return fail(error, size,
-                        "OMP_NUM_THREADS='%s' is not a thread count; set it to a whole number from 1 to %d, "
-                        "or unset it",
+                        "OMP_NUM_THREADS='%s' is not a thread count; set it to a whole number from 1 to %d "
+                        "(or a list such as 8,2, the first for pimc-omp), or unset it",
                         omp, PIMC_MAX_THREADS);
         options->threads = (int)threads;
         options->threads_source = "OMP_NUM_THREADS";
@@ -441,6 +461,86 @@ static void print_version(void)
     }
 }
 
+/* Whether the argument ARG is an option that takes the next argument as its
+ * value: getopt_long gives it that value whatever it starts with, so that
+ * "--csv -5.csv" and "--seed -1" are a file name and a (bad) seed, never
+ * THROWS. A long option may be abbreviated, as getopt_long allows. */
+static bool value_follows(const char *arg, const struct option *long_options, const char *short_with_value)
+{
+    if (arg[0] != '-' || arg[1] == '\0')
+        return false;
+    if (arg[1] == '-') {
+        const char *name = arg + 2;
+        const size_t length = strlen(name);
+        const struct option *match = NULL;
+        int matches = 0;
+        if (length == 0 || strchr(name, '=') != NULL)
+            return false;
+        for (const struct option *o = long_options; o->name != NULL; o++) {
+            if (strncmp(o->name, name, length) != 0)
+                continue;
+            match = o;
+            if (strlen(o->name) == length) { /* exact: no abbreviation to resolve */
+                matches = 1;
+                break;
+            }
+            matches++;
+        }
+        return matches == 1 && match->has_arg == required_argument;
+    }
+    /* A cluster such as -qt: an option with a value takes the rest of the
+     * cluster, or the next argument when it ends the cluster. */
+    for (const char *c = arg + 1; *c != '\0'; c++)
+        if (strchr(short_with_value, *c) != NULL)
+            return c[1] == '\0';
+    return false;
+}
+
+/* Whether two paths name one file: the same file when both exist, else the
+ * same name in the same directory once the directory is resolved. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const bool has_a = stat(a, &sa) == 0, has_b = stat(b, &sb) == 0;
+    if (has_a || has_b)
+        return has_a && has_b && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char *canonical[2] = {NULL, NULL};
+    const char *paths[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        const char *slash = strrchr(paths[i], '/');
+        char *directory = slash == NULL ? strdup(".") : slash == paths[i] ? strdup("/")
+                                                      : strndup(paths[i], (size_t)(slash - paths[i]));
+        char *resolved = directory != NULL ? realpath(directory, NULL) : NULL;
+        const char *name = slash == NULL ? paths[i] : slash + 1;
+        if (resolved != NULL && asprintf(&canonical[i], "%s/%s", resolved, name) < 0)
+            canonical[i] = NULL;
+        free(resolved);
+        free(directory);
+    }
+    const bool same = canonical[0] != NULL && canonical[1] != NULL ? strcmp(canonical[0], canonical[1]) == 0
+                                                                   : strcmp(a, b) == 0;
+    free(canonical[0]);
+    free(canonical[1]);
+    return same;
+}
+
+/* One file in two roles: the CSV appended to, the checkpoint replaced, the
+ * baseline read. Each would spoil the other (a CSV row in a checkpoint, a
+ * check's row in the baseline it reads): refused, naming both. */
+static enum pimc_cli_outcome one_file_one_role(const struct pimc_options *o, char *error, size_t size)
+{
+    const struct {
+        const char *option, *path;
+    } roles[] = {{"--csv", o->csv_path}, {"--checkpoint", o->checkpoint_path}, {"--check", o->check_path}};
+    const int count = sizeof roles / sizeof *roles;
+    for (int i = 0; i < count; i++)
+        for (int j = i + 1; j < count; j++)
+            if (roles[i].path != NULL && roles[j].path != NULL && same_file(roles[i].path, roles[j].path))
+                return fail(error, size, "%s '%s' and %s '%s' are the same file; give each its own", roles[i].option,
+                            roles[i].path, roles[j].option, roles[j].path);
+    return PIMC_CLI_RUN;
+}
+
 static enum pimc_cli_outcome bad_count(char *error, size_t size, const char *what, const char *text, uint64_t max)
 {
     uint64_t ignored;
@@ -497,9 +597,12 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return PIMC_CLI_ERROR;
     opterr = 0;
     optind = 0; /* 0, not 1: glibc then also forgets a half-read option cluster */
-    /* No option starts with a digit: "-5" is a negative count, not an option. */
+    /* No option starts with a digit: "-5" where THROWS may stand is a negative
+     * count, not an option. The value of an option is not THROWS. */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        if (argv[i][0] == '-' && (isdigit((unsigned char)argv[i][1]) || argv[i][1] == '.'))
+        if (value_follows(argv[i], long_options, "ts"))
+            i++;
+        else if (argv[i][0] == '-' && (isdigit((unsigned char)argv[i][1]) || argv[i][1] == '.'))
             return fail(error, size, "throws '%s' is negative; use a whole number from 1 to %llu", argv[i],
                         (unsigned long long)PIMC_MAX_THROWS);
     }
@@ -631,6 +734,21 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "--weak needs --sweep LIST (the thread counts to scale over)");
     if (options->markdown && !study)
         return fail(error, size, "--markdown prints a study's table; use it with --sweep or --sizes");
+    /* Options that cannot apply together are refused, never one of them
+     * silently dropped. */
+    if (options->markdown && options->json)
+        return fail(error, size, "--markdown prints the study's table and --json its rows instead of it; choose one");
+    if (options->markdown && options->quiet)
+        return fail(error, size, "--quiet prints no table, so --markdown has nothing to format; choose one");
+    if (options->sweep_count > 0 && options->threads_given)
+        return fail(error, size, "--threads does not apply to --sweep: its LIST gives the thread counts; leave out "
+                                 "--threads");
+    if (options->sweep_count > 0 && !options->serial)
+        return fail(error, size, "--no-serial does not apply to --sweep: its 1-thread point is every speedup's "
+                                 "reference; leave out --no-serial");
+    if (options->size_count > 0 && !options->serial)
+        return fail(error, size, "--no-serial does not apply to --sizes: the study is the 1-thread run against the "
+                                 "parallel one; leave out --no-serial");
     if (options->size_count > 0 && optind < argc)
         return fail(error, size, "give either THROWS or --sizes, not both");
     if (options->check_path != NULL && study)
@@ -643,6 +761,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "--checkpoint continues one long run; leave out --sweep, --sizes and --check");
     if (options->checkpoint_path != NULL && options->repeats > 1)
         return fail(error, size, "--checkpoint times one run over its segments; leave out --repeat");
+    if (one_file_one_role(options, error, size) != PIMC_CLI_RUN)
+        return PIMC_CLI_ERROR;
     if (options->checkpoint_path != NULL)
         options->serial = false; /* a production run: the reference would double its cost */
     if (options->repeats == 0)
