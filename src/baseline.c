@@ -8,6 +8,7 @@
  */
 #include "baseline.h"
 
+#include "bounds.h"
 #include "cli.h"
 #include "error_message.h"
 #include "exit_status.h"
@@ -149,15 +150,37 @@ static bool decode_row(struct pimc_baseline *b, long where, const char *const *v
     const enum pimc_column times[] = {PIMC_COLUMN_PARALLEL_S, PIMC_COLUMN_PARALLEL_MIN_S, PIMC_COLUMN_SERIAL_S,
                                       PIMC_COLUMN_SERIAL_MIN_S};
     double *seconds[] = {&row->parallel_s, &row->parallel_min_s, &row->serial_s, &row->serial_min_s};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         if (!seconds_value(v[times[i]], seconds[i]))
             return failed(why, size, "%s %ld: %s '%s' is not a time in seconds", unit, where,
                           pimc_column_names[times[i]], v[times[i]]);
+        /* Times are what a check's run length and speeds come from: a row of
+         * 2^63-1 throws in a second would start a check that never ends. */
+        const uint64_t on = i < 2 ? (uint64_t)row->threads : 1;
+        if (isfinite(*seconds[i]) && !pimc_time_possible(row->throws, *seconds[i], on))
+            return failed(why, size, "%s %ld: throws %llu in %s %s on %llu thread%s is past what pimc-omp can do "
+                                     "(at most %.0e throws a second a thread, %.0e s a run): not a row it wrote",
+                          unit, where, (unsigned long long)row->throws, pimc_column_names[times[i]], v[times[i]],
+                          (unsigned long long)on, on == 1 ? "" : "s", PIMC_MAX_THROWS_PER_S_PER_THREAD,
+                          PIMC_MAX_SECONDS);
+    }
+    /* Columns of later versions: a file without them has neither segments nor resumes. */
+    uint64_t segments = 1, resumed = 0;
+    const char *segments_text = v[PIMC_COLUMN_SEGMENTS], *resumed_text = v[PIMC_COLUMN_THROWS_RESUMED];
+    if (segments_text != NULL && *segments_text != '\0' &&
+        (!decimal_count(segments_text, &segments) || segments < 1 || segments > PIMC_MAX_SEGMENTS))
+        return failed(why, size, "%s %ld: segments '%s' is not a count from 1 to %llu", unit, where, segments_text,
+                      (unsigned long long)PIMC_MAX_SEGMENTS);
+    if (resumed_text != NULL && *resumed_text != '\0' && (!decimal_count(resumed_text, &resumed) ||
+                                                          resumed > row->throws))
+        return failed(why, size, "%s %ld: throws_resumed '%s' is not a count from 0 to the throws (%llu)", unit,
+                      where, resumed_text, (unsigned long long)row->throws);
+    row->checkpointed = strcmp(row->mode, "checkpoint") == 0 || segments > 1 || resumed > 0;
     row->complete = strcmp(v[PIMC_COLUMN_STATUS], "complete") == 0;
     /* Multi-rank rows count all ranks' threads: more than one process can run. */
     row->reference = row->complete && row->ranks == 1 && isfinite(row->parallel_s) &&
                      row->threads <= PIMC_MAX_THREADS && row->throws <= PIMC_MAX_THROWS &&
-                     strcmp(row->mode, "check") != 0 && strcmp(row->mode, "weak") != 0;
+                     strcmp(row->mode, "check") != 0 && strcmp(row->mode, "weak") != 0 && !row->checkpointed;
     b->count++;
     return true;
 }
@@ -485,8 +508,8 @@ bool pimc_baseline_parse(const char *text, size_t length, enum pimc_baseline_for
     for (int r = 0; r < b->count; r++)
         if (b->rows[r].reference)
             return true;
-    return failed(why, size, "no complete row to compare with (status=complete; rows of --check, --weak or "
-                             "several MPI ranks do not count)");
+    return failed(why, size, "no complete row to compare with (status=complete; rows of --check, --weak, "
+                             "several MPI ranks or checkpointed runs do not count)");
 }
 
 bool pimc_baseline_read(const char *path, struct pimc_baseline *b, char *why, size_t size)

@@ -410,6 +410,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
                                           .same_cpu = ref.same_cpu,
                                           .unsigned_rows = ref.same_cpu && *ref.cpu_signature == '\0' &&
                                                            *context->cpu_signature != '\0',
+                                          .checkpointed_rows = ref.checkpointed_rows,
                                           .rounds = options->repeats,
                                           .serial = serial,
                                           .scalar = scalar,

@@ -1,5 +1,6 @@
 #include "checkpoint.h"
 
+#include "bounds.h"
 #include "error_message.h"
 #include "input_file.h"
 
@@ -245,11 +246,17 @@ static bool check_root(const json_t *root, struct pimc_checkpoint *cp, char *pro
                false;
     cp->hits = (uint64_t)value;
     const json_t *compute = json_object_get(root, "compute_s");
-    if (!json_is_number(compute) || !isfinite(json_number_value(compute)) || json_number_value(compute) < 0)
-        return say(problem, size, "\"compute_s\" must be a number of seconds, 0 or more"), false;
+    /* Counters within what runs of this version reach (bounds.h): a count
+     * near 2^63 would wrap when the next segment adds to it. */
+    if (!json_is_number(compute) || !isfinite(json_number_value(compute)) || json_number_value(compute) < 0 ||
+        json_number_value(compute) > PIMC_MAX_SECONDS)
+        return say(problem, size, "\"compute_s\" must be a number of seconds from 0 to %.0e", PIMC_MAX_SECONDS),
+               false;
     cp->compute_s = json_number_value(compute);
-    if (!get_integer(root, "segments", 1, INT64_MAX, &value))
-        return say(problem, size, "\"segments\" must be an integer from 1 to 2^63-1"), false;
+    if (!get_integer(root, "segments", 1, (json_int_t)PIMC_MAX_SEGMENTS, &value))
+        return say(problem, size, "\"segments\" must be an integer from 1 to %llu",
+                   (unsigned long long)PIMC_MAX_SEGMENTS),
+               false;
     cp->segments = (uint64_t)value;
     return true;
 }

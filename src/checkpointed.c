@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Rank 0 reads FILE; the other ranks learn its contents in pimc_resume_run. */
 static int load(const struct pimc_options *options, const struct pimc_cluster *cluster,
@@ -45,6 +46,7 @@ int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_
         .path = options->checkpoint_path,
         .interval_s = options->checkpoint_interval_s,
         .stop = stop,
+        .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
         .cluster = cluster,
     };
     struct pimc_resume_result result;
@@ -68,7 +70,7 @@ int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_
             .seed = options->seed,
             .repeats = 1,
             .threads_source = options->threads_source,
-            .mode = "single",
+            .mode = "checkpoint", /* compute time over segments: not a plain run's timing (baseline.c) */
             .rng = pimc_rng_name(options->rng),
             .run = "0",
             .segments = result.segments,

@@ -1,6 +1,7 @@
 #include "resume.h"
 
 #include "exit_status.h"
+#include "progress_line.h"
 #include "timer.h"
 
 #include <errno.h>
@@ -88,6 +89,19 @@ static struct pimc_range chunk_in(const struct pimc_work *work, size_t p, uint64
 struct pimc_range pimc_work_chunk(const struct pimc_work *work, uint64_t index)
 {
     return chunk_in(work, pending_of(work, index), index);
+}
+
+/* The throws of chunks [from, to), gap by gap as pimc_work_add_done goes. */
+static uint64_t throws_of_chunks(const struct pimc_work *work, uint64_t from, uint64_t to)
+{
+    uint64_t throws = 0;
+    for (size_t p = from < to ? pending_of(work, from) : 0; from < to; p++) {
+        const uint64_t gap_end = p + 1 < work->pending_count ? work->first_chunk[p + 1] : work->chunks;
+        const uint64_t last = (to < gap_end ? to : gap_end) - 1;
+        throws += chunk_in(work, p, last).end - chunk_in(work, p, from).first;
+        from = last + 1;
+    }
+    return throws;
 }
 
 bool pimc_work_add_done(const struct pimc_work *work, uint64_t from, uint64_t to, struct pimc_checkpoint *cp)
@@ -355,6 +369,7 @@ static void fill_outcome(struct pimc_outcome *o, const struct pimc_checkpoint *c
     o->throws = pimc_checkpoint_throws_done(cp);
     o->hits = cp->hits;
     o->partial = !pimc_checkpoint_complete(cp);
+    o->cut_leg = o->partial ? PIMC_LEG_PARALLEL : PIMC_LEG_NONE; /* a checkpointed run has no other leg */
     o->hits_agree = true;
     o->threads = threads;
     o->ranks = ranks;
@@ -417,6 +432,14 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     const double started = pimc_cluster_time(cluster);
     if (leader)
         saver_start(&saver);
+    /* The line of a plain run: alone, of the whole run, the resumed throws
+     * counted as done; under MPI, of rank 0's share, as a plain run shows. */
+    struct pimc_progress_line progress;
+    const bool show_progress = plan->show_progress && leader;
+    if (show_progress)
+        pimc_progress_line_start(&progress, "parallel",
+                                 cluster->ranks == 1 ? base.throws : throws_of_chunks(&work, first, first + count),
+                                 cluster->ranks == 1 ? result->throws_resumed : 0);
 
     /* Other ranks tell rank 0 at most this often: often enough that a save
      * is never more than a fraction of an interval behind them. */
@@ -432,7 +455,8 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
          * blocks are scattered over the threads, so it is not recorded. */
         const struct pimc_throw_job job = {.rng = plan->rng, .kernel = plan->kernel, .seed = base.seed,
                                            .first_throw = chunk.first, .throws = chunk.end - chunk.first,
-                                           .threads = threads, .stop = plan->stop};
+                                           .threads = threads, .stop = plan->stop,
+                                           .throws_done = show_progress ? &progress.done : NULL};
         const struct pimc_tally tally = pimc_throw_parallel(&job);
         if (tally.throws < job.throws)
             break;
@@ -446,6 +470,8 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
             last_offer = pimc_now();
         }
     }
+    if (show_progress)
+        pimc_progress_line_stop(&progress);
     if (link != NULL) {
         if (leader)
             pimc_progress_collect(link, true, record_progress, &saver);

@@ -64,6 +64,7 @@ struct pimc_resume_plan {
     const char *path;         /* the checkpoint file (written by rank 0) */
     double interval_s;        /* between saves */
     const atomic_bool *stop;  /* end after the chunks under way */
+    bool show_progress;       /* rank 0's progress line on stderr, as a plain run's (progress_line.h) */
     const struct pimc_cluster *cluster; /* NULL: this process only */
 };
 

@@ -134,8 +134,93 @@ static void duplicate_keys(void)
     free(text);
 }
 
+/* ---- the verification's standard error: of the true p = pi/4 ------------ */
+
+static struct pimc_outcome tiny_outcome(uint64_t throws, uint64_t hits)
+{
+    struct pimc_outcome o = complete_outcome();
+    o.throws_requested = o.throws = throws;
+    o.hits = hits;
+    return o;
+}
+
+static void verification(void)
+{
+    /* 4 sqrt(p (1 - p) / N), p = pi/4: 1.642183367736324 for N = 1, 0.5193039777692652 for N = 10. */
+    tap_ok(fabs(pimc_std_error(1) - 1.642183367736324) < 1e-12, "standard error of 1 throw: 1.6422 (%.16g)",
+           pimc_std_error(1));
+    tap_ok(fabs(pimc_std_error(10) - 0.5193039777692652) < 1e-12, "standard error of 10 throws: 0.5193 (%.16g)",
+           pimc_std_error(10));
+    tap_ok(fabs(pimc_std_error(1000000) * 1000 - 1.642183367736324) < 1e-9, "it falls as 1/sqrt(N)");
+    tap_ok(isnan(pimc_std_error(0)), "no standard error of no throws");
+    for (uint64_t hits = 0; hits <= 1; hits++) {
+        const struct pimc_outcome o = tiny_outcome(1, hits);
+        const struct pimc_figures f = pimc_figures_of(&o, PIMC_STRONG);
+        tap_ok(f.verified && isfinite(f.z_score) && f.std_error > 1.64,
+               "1 throw, %llu hit: verified (z %.2f), though the estimate's own error would be 0",
+               (unsigned long long)hits, f.z_score);
+    }
+    /* 10 throws: z = (0.4 h - pi) / 0.5193: h = 1 gives -5.28, h = 2 gives -4.51, h = 10 gives +1.65. */
+    for (uint64_t hits = 0; hits <= 10; hits++) {
+        const struct pimc_outcome o = tiny_outcome(10, hits);
+        const struct pimc_figures f = pimc_figures_of(&o, PIMC_STRONG);
+        tap_ok(f.verified == (hits >= 2) && isfinite(f.z_score), "10 throws, %llu hits: z %+.2f, %s",
+               (unsigned long long)hits, f.z_score, hits >= 2 ? "verified" : "FAILED");
+    }
+    const struct pimc_outcome none = tiny_outcome(0, 0);
+    const struct pimc_figures f = pimc_figures_of(&none, PIMC_STRONG);
+    tap_ok(!f.has_estimate && !f.verified && isnan(f.pi) && isnan(f.z_score),
+           "no throws: no estimate, not verified");
+}
+
+/* ---- records of a stopped run -------------------------------------------- */
+
+static void stopped_records(void)
+{
+    const struct pimc_context c = context();
+    /* Three repeats asked, stopped in the serial leg's run 1: parallel runs 0-2 and serial run 0 done. */
+    struct pimc_outcome o = complete_outcome();
+    o.parallel.runs = 3;
+    o.partial = true;
+    o.cut_leg = PIMC_LEG_SERIAL;
+    o.cut_run = 1;
+    struct pimc_outcome run0 = pimc_outcome_of_run(&o, 0), run1 = pimc_outcome_of_run(&o, 1);
+    tap_ok(!run0.partial && run0.cut_leg == PIMC_LEG_NONE && run0.serial.runs == 1,
+           "the runs before the cut are complete in every leg");
+    tap_ok(run1.partial && run1.cut_leg == PIMC_LEG_SERIAL && run1.serial.runs == 0,
+           "the run the stop cut is cut, and has no serial time");
+    struct pimc_record r = record_of(&c, &o, 1);
+    r.repeats = 3;
+    size_t length;
+    char *text = json_text_of(&r, &length);
+    tap_ok(strstr(text, "\"status\": \"complete\"") != NULL && strstr(text, "\"stopped_in\": \"serial run 1\"") != NULL,
+           "stopped in the serial leg: status complete (the result is whole), stopped_in \"serial run 1\"");
+    free(text);
+
+    /* Stopped in the warm-up: no throws, no estimate. */
+    struct pimc_outcome w = {.throws_requested = 1000, .partial = true, .cut_leg = PIMC_LEG_PARALLEL,
+                             .cut_run = PIMC_WARM_UP_RUN, .hits_agree = true, .threads = 2, .ranks = 1};
+    r = record_of(&c, &w, 1);
+    text = json_text_of(&r, &length);
+    tap_ok(strstr(text, "\"throws\": 0,") != NULL && strstr(text, "\"pi\": null") != NULL &&
+               strstr(text, "\"z_score\": null") != NULL && strstr(text, "\"status\": \"partial\"") != NULL &&
+               strstr(text, "\"stopped_in\": \"parallel warm-up\"") != NULL,
+           "stopped in the warm-up: 0 throws, pi null, status partial, stopped_in \"parallel warm-up\"");
+    free(text);
+    char *report = NULL;
+    FILE *out = open_memstream(&report, &length);
+    pimc_print_report(out, &r);
+    fclose(out);
+    tap_ok(strstr(report, "none: no throws were made") != NULL && strstr(report, "PASSED") == NULL &&
+               strstr(report, "nan") == NULL,
+           "its report has no estimate and no verdict");
+    free(report);
+}
+
 int main(void)
 {
+    verification();
+    stopped_records();
     seed_round_trips();
     duplicate_keys();
     return tap_done();
