@@ -5,6 +5,8 @@
  * expected values are written out by hand.
  */
 #include "baseline.h"
+#include "bounds.h"
+#include "checkpoint.h"
 #include "report.h"
 #include "run.h"
 #include "tap.h"
@@ -217,8 +219,71 @@ static void stopped_records(void)
     free(report);
 }
 
+/* ---- bounds on what a file may hold --------------------------------------- */
+
+static void bounds(void)
+{
+    tap_ok(pimc_time_possible(1000000000, 0.33, 2), "1e9 throws in 0.33 s on 2 threads (1.5e9 a thread): possible");
+    tap_ok(pimc_time_possible(UINT64_C(9223372036854775807), 1e7, 1000),
+           "2^63-1 throws in 1e7 s on 1000 threads (9.2e8 a thread): possible");
+    tap_ok(!pimc_time_possible(UINT64_C(9223372036854775807), 0.5, 2),
+           "2^63-1 throws in half a second on 2 threads: impossible");
+    tap_ok(!pimc_time_possible(10000000, 1e-6, 1), "1e7 throws in a microsecond on 1 thread (1e13 a second): impossible");
+    tap_ok(pimc_time_possible(10000000, 1e-5, 1), "1e7 throws in 10 us on 1 thread (1e12, the bound): possible");
+    tap_ok(!pimc_time_possible(1, 2e11, 1), "a run of 2e11 s (6000 years): impossible");
+    tap_ok(!pimc_time_possible(1, 0.0, 1) && !pimc_time_possible(1, -1.0, 1) && !pimc_time_possible(1, NAN, 1) &&
+               !pimc_time_possible(1, INFINITY, 1) && !pimc_time_possible(1, 1.0, 0),
+           "no time, a negative or non-finite one, or no threads: impossible");
+
+    /* A baseline row past them is refused naming the field. */
+    const struct pimc_context c = context();
+    struct pimc_outcome o = complete_outcome();
+    o.throws = o.throws_requested = UINT64_C(9223372036854775807);
+    o.hits = UINT64_C(7244019458077122000);
+    const struct pimc_record r = record_of(&c, &o, 1);
+    size_t length;
+    char *text = csv_text_of(&r, &length), why[512] = "";
+    struct pimc_baseline b;
+    tap_ok(text != NULL && !pimc_baseline_parse(text, length, PIMC_BASELINE_CSV, &b, why, sizeof why) &&
+               strstr(why, "line 2: throws 9223372036854775807 in parallel_s 0.5 on 2 threads is past what") != NULL,
+           "a row of 2^63-1 throws in half a second is refused, naming it: '%s'", why);
+    pimc_baseline_free(&b);
+    free(text);
+
+    /* A checkpoint's counters: segments near 2^63 would wrap when the next segment adds one. */
+    static const char *const checkpoints[][2] = {
+        {"\"segments\": 9223372036854775807", "\"segments\" must be an integer from 1 to 4294967295"},
+        {"\"segments\": 4294967296", "\"segments\" must be an integer from 1 to 4294967295"},
+        {"\"compute_s\": 1e300", "\"compute_s\" must be a number of seconds from 0 to"},
+    };
+    for (size_t i = 0; i < sizeof checkpoints / sizeof *checkpoints; i++) {
+        char json[512], error[512] = "";
+        const bool segments = strstr(checkpoints[i][0], "segments") != NULL;
+        snprintf(json, sizeof json,
+                 "{\"format\": \"pimc-omp checkpoint\", \"version\": 1, \"seed\": \"1\", \"throws\": 100, "
+                 "\"stream\": {\"generator\": \"philox4x32-10\", \"version\": 1}, \"done\": [[0, 10]], "
+                 "\"throws_done\": 10, \"hits\": 8, %s, %s}",
+                 segments ? "\"compute_s\": 1.5" : checkpoints[i][0], segments ? checkpoints[i][0] : "\"segments\": 2");
+        struct pimc_checkpoint cp;
+        const enum pimc_checkpoint_status status = pimc_checkpoint_parse("c.json", json, strlen(json), &cp, error,
+                                                                         sizeof error);
+        tap_ok(status == PIMC_CHECKPOINT_INVALID && strstr(error, checkpoints[i][1]) != NULL,
+               "a checkpoint with %s is refused: '%s'", checkpoints[i][0], error);
+    }
+    char ok_json[] = "{\"format\": \"pimc-omp checkpoint\", \"version\": 1, \"seed\": \"1\", \"throws\": 100, "
+                     "\"stream\": {\"generator\": \"philox4x32-10\", \"version\": 1}, \"done\": [[0, 10]], "
+                     "\"throws_done\": 10, \"hits\": 8, \"compute_s\": 1.5, \"segments\": 4294967295}";
+    struct pimc_checkpoint cp;
+    char error[512] = "";
+    tap_ok(pimc_checkpoint_parse("c.json", ok_json, strlen(ok_json), &cp, error, sizeof error) == PIMC_CHECKPOINT_OK &&
+               cp.segments == UINT64_C(4294967295),
+           "segments 2^32-1, the bound, is read (%s)", error);
+    pimc_checkpoint_free(&cp);
+}
+
 int main(void)
 {
+    bounds();
     verification();
     stopped_records();
     seed_round_trips();
