@@ -12,6 +12,9 @@
 #include "tap.h"
 
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +222,69 @@ static void stopped_records(void)
     free(report);
 }
 
+/* ---- a stopped job's tally: a prefix of the stream ----------------------- */
+
+struct stopper {
+    atomic_bool stop;
+    atomic_uint_fast64_t done;
+    uint64_t after; /* throws done before the stop request */
+};
+
+static void *stop_when_done(void *arg)
+{
+    struct stopper *s = arg;
+    while (atomic_load(&s->done) < s->after)
+        ;
+    atomic_store(&s->stop, true);
+    return NULL;
+}
+
+/* A job stopped at `trials` moments; the trials whose tally is not a prefix. */
+static int unreproduced_tallies(int trials, uint64_t *shortest, uint64_t *longest)
+{
+    const enum pimc_kernel kernel = pimc_kernel_resolve(PIMC_KERNEL_AUTO);
+    int unreproduced = 0;
+    for (int t = 0; t < trials; t++) {
+        struct stopper s = {.after = (uint64_t)(t + 1) << 22};
+        atomic_init(&s.stop, false);
+        atomic_init(&s.done, 0);
+        const struct pimc_throw_job job = {.kernel = kernel, .seed = (uint64_t)t, .first_throw = 0,
+                                           .throws = UINT64_C(1) << 40, .threads = 8, .stop = &s.stop,
+                                           .throws_done = &s.done};
+        pthread_t watcher;
+        pthread_create(&watcher, NULL, stop_when_done, &s);
+        const struct pimc_tally tally = pimc_throw_parallel(&job);
+        pthread_join(watcher, NULL);
+        unreproduced += !(tally.throws < job.throws &&
+                          tally.hits == pimc_count_hits(PIMC_RNG_PHILOX, kernel, job.seed, 0, tally.throws));
+        *shortest = tally.throws < *shortest ? tally.throws : *shortest;
+        *longest = tally.throws > *longest ? tally.throws : *longest;
+    }
+    return unreproduced;
+}
+
+static void stopped_tallies(void)
+{
+    /* The default schedule (dynamic,1) hands blocks out in order, and the
+     * blocks done at a stop are the first ones unless a thread was
+     * descheduled between claiming a block and beginning it. Under
+     * OMP_SCHEDULE=static each thread has its own stretch of every wave, and a
+     * stop leaves a gap in each: only the prefix may count. */
+    uint64_t shortest = UINT64_MAX, longest = 0;
+    int unreproduced = unreproduced_tallies(12, &shortest, &longest);
+    tap_ok(unreproduced == 0,
+           "schedule dynamic,1: 12 jobs stopped at 12 moments, each tally's hits are those of the stream's first "
+           "tally.throws throws (%llu to %llu)", (unsigned long long)shortest, (unsigned long long)longest);
+    setenv("OMP_SCHEDULE", "static", 1); /* the kernel keeps the schedule set then */
+    omp_set_schedule(omp_sched_static, 0);
+    shortest = UINT64_MAX, longest = 0;
+    unreproduced = unreproduced_tallies(12, &shortest, &longest);
+    tap_ok(unreproduced == 0,
+           "OMP_SCHEDULE=static: 12 jobs stopped at 12 moments, each tally a prefix of the stream (%llu to %llu)",
+           (unsigned long long)shortest, (unsigned long long)longest);
+    unsetenv("OMP_SCHEDULE");
+}
+
 /* ---- bounds on what a file may hold --------------------------------------- */
 
 static void bounds(void)
@@ -283,6 +349,7 @@ static void bounds(void)
 
 int main(void)
 {
+    stopped_tallies();
     bounds();
     verification();
     stopped_records();
