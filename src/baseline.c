@@ -8,9 +8,11 @@
  */
 #include "baseline.h"
 
+#include "bounds.h"
 #include "cli.h"
 #include "error_message.h"
 #include "exit_status.h"
+#include "input_file.h"
 #include "report.h"
 #include "schema.h"
 
@@ -148,15 +150,38 @@ static bool decode_row(struct pimc_baseline *b, long where, const char *const *v
     const enum pimc_column times[] = {PIMC_COLUMN_PARALLEL_S, PIMC_COLUMN_PARALLEL_MIN_S, PIMC_COLUMN_SERIAL_S,
                                       PIMC_COLUMN_SERIAL_MIN_S};
     double *seconds[] = {&row->parallel_s, &row->parallel_min_s, &row->serial_s, &row->serial_min_s};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         if (!seconds_value(v[times[i]], seconds[i]))
             return failed(why, size, "%s %ld: %s '%s' is not a time in seconds", unit, where,
                           pimc_column_names[times[i]], v[times[i]]);
+        /* Times are what a check's run length and speeds come from: a row of
+         * 2^63-1 throws in a second would start a check that never ends. */
+        const uint64_t on = i < 2 ? (uint64_t)row->threads : 1;
+        if (isfinite(*seconds[i]) && !pimc_time_possible(row->throws, *seconds[i], on))
+            return failed(why, size, "%s %ld: throws %llu in %s %s on %llu thread%s is past what pimc-omp can do "
+                                     "(at most %.0e throws a second a thread, %.0e s a run): not a row it wrote",
+                          unit, where, (unsigned long long)row->throws, pimc_column_names[times[i]], v[times[i]],
+                          (unsigned long long)on, on == 1 ? "" : "s", PIMC_MAX_THROWS_PER_S_PER_THREAD,
+                          PIMC_MAX_SECONDS);
+    }
+    /* Columns of later versions: a file without them has neither segments nor resumes. */
+    uint64_t segments = 1, resumed = 0;
+    const char *segments_text = v[PIMC_COLUMN_SEGMENTS], *resumed_text = v[PIMC_COLUMN_THROWS_RESUMED];
+    if (segments_text != NULL && *segments_text != '\0' &&
+        (!decimal_count(segments_text, &segments) || segments < 1 || segments > PIMC_MAX_SEGMENTS))
+        return failed(why, size, "%s %ld: segments '%s' is not a count from 1 to %llu", unit, where, segments_text,
+                      (unsigned long long)PIMC_MAX_SEGMENTS);
+    if (resumed_text != NULL && *resumed_text != '\0' && (!decimal_count(resumed_text, &resumed) ||
+                                                          resumed > row->throws))
+        return failed(why, size, "%s %ld: throws_resumed '%s' is not a count from 0 to the throws (%llu)", unit,
+                      where, resumed_text, (unsigned long long)row->throws);
+    row->checkpointed = strcmp(row->mode, "checkpoint") == 0 || segments > 1 || resumed > 0;
     row->complete = strcmp(v[PIMC_COLUMN_STATUS], "complete") == 0;
     /* Multi-rank rows count all ranks' threads: more than one process can run. */
     row->reference = row->complete && row->ranks == 1 && isfinite(row->parallel_s) &&
                      row->threads <= PIMC_MAX_THREADS && row->throws <= PIMC_MAX_THROWS &&
-                     strcmp(row->mode, "check") != 0 && strcmp(row->mode, "weak") != 0;
+                     strcmp(row->mode, "check") != 0 && strcmp(row->mode, "against") != 0 &&
+                     strcmp(row->mode, "weak") != 0 && !row->checkpointed;
     b->count++;
     return true;
 }
@@ -325,11 +350,13 @@ static bool parse_csv(const char *text, size_t length, struct pimc_baseline *b, 
 static bool json_failed(const json_error_t *e, size_t offset, size_t length, char *why, size_t size)
 {
     const bool at_end = offset + (size_t)e->position >= length;
-    /* jansson's integers are 64-bit signed: seeds go to 2^64-1. */
+    /* jansson's integers are 64-bit signed: pimc-omp writes a seed past
+     * 2^63-1 as a string, and nothing else it writes gets there. */
     const bool too_big = strncmp(e->text, "too big", 7) == 0;
     return failed(why, size, "JSON: %s (line %d, column %d)%s", e->text, e->line, e->column,
                   at_end    ? ", but the file ends (truncated?)"
-                  : too_big ? "; JSON baselines hold integers up to 2^63-1: record a larger seed's in a CSV"
+                  : too_big ? "; integers go up to 2^63-1 (pimc-omp writes a seed past that as a string, "
+                              "\"seed\": \"18446744073709551615\")"
                             : "");
 }
 
@@ -424,7 +451,11 @@ static bool parse_json(const char *text, size_t length, struct pimc_baseline *b,
             break;
         }
         json_error_t error;
-        json_t *document = json_loadb(text + at, length - at, JSON_DISABLE_EOF_CHECK, &error);
+        /* A key twice in one object is not a record pimc-omp wrote, and which
+         * value would count is a guess: refused, as the CSV and checkpoint
+         * readers refuse a column or field twice. */
+        json_t *document = json_loadb(text + at, length - at, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
+                                      &error);
         if (document == NULL) {
             ok = json_failed(&error, at, length, why, size);
             break;
@@ -478,37 +509,26 @@ bool pimc_baseline_parse(const char *text, size_t length, enum pimc_baseline_for
     for (int r = 0; r < b->count; r++)
         if (b->rows[r].reference)
             return true;
-    return failed(why, size, "no complete row to compare with (status=complete; rows of --check, --weak or "
-                             "several MPI ranks do not count)");
+    return failed(why, size, "no complete row to compare with (status=complete; rows of --check, --weak, "
+                             "several MPI ranks or checkpointed runs do not count)");
 }
 
 bool pimc_baseline_read(const char *path, struct pimc_baseline *b, char *why, size_t size)
 {
     memset(b, 0, sizeof *b);
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        return failed(why, size, "cannot open it: %s", strerror(errno));
-    char *text = NULL;
-    size_t length = 0, capacity = 0;
-    for (;;) {
-        if (capacity - length < 65536) {
-            capacity = capacity ? 2 * capacity : 1 << 20;
-            text = allocated(realloc(text, capacity + 1));
-        }
-        size_t got = fread(text + length, 1, capacity - length, file);
-        length += got;
-        if (got == 0 || length > PIMC_BASELINE_MAX_BYTES)
-            break;
+    char *text, reason[256];
+    size_t length;
+    switch (pimc_input_read(path, PIMC_BASELINE_MAX_BYTES, &text, &length, reason, sizeof reason)) {
+    case PIMC_INPUT_ABSENT:
+        return failed(why, size, "cannot open it: %s", strerror(ENOENT));
+    case PIMC_INPUT_REFUSED:
+        return failed(why, size, "%s; name the CSV or JSON file that --csv or --json wrote", reason);
+    case PIMC_INPUT_TOO_LARGE:
+        return failed(why, size, "it is larger than %zu MiB", PIMC_BASELINE_MAX_BYTES >> 20);
+    case PIMC_INPUT_OK:
+        break;
     }
-    const int error = ferror(file) ? errno : 0;
-    fclose(file);
-    bool ok;
-    if (error != 0)
-        ok = failed(why, size, "cannot read it: %s", strerror(error));
-    else if (length > PIMC_BASELINE_MAX_BYTES)
-        ok = failed(why, size, "it is larger than %zu MiB", PIMC_BASELINE_MAX_BYTES >> 20);
-    else
-        ok = pimc_baseline_parse(text, length, PIMC_BASELINE_ANY, b, why, size);
+    const bool ok = pimc_baseline_parse(text, length, PIMC_BASELINE_ANY, b, why, size);
     free(text);
     return ok;
 }

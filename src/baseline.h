@@ -22,7 +22,13 @@ struct pimc_baseline_row {
     uint64_t throws, seed, hits, ranks;
     double parallel_s, parallel_min_s, serial_s, serial_min_s; /* NAN: empty, the leg did not run */
     bool complete;  /* status=complete */
-    bool reference; /* a timing reference: complete, one rank, not a --check or --weak row */
+    /* Written by a checkpointed run (mode=checkpoint), or resumed from a
+     * checkpoint (segments > 1, throws_resumed > 0): its time is compute time
+     * summed over segments, on other threads or nodes perhaps. */
+    bool checkpointed;
+    /* A timing reference: complete, one rank, not a --check, --weak or
+     * checkpointed row. */
+    bool reference;
 };
 
 struct pimc_baseline {

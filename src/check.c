@@ -51,7 +51,8 @@
  *    names them); otherwise 0, with "check: PASS", or "check: INCONCLUSIVE"
  *    naming the metrics the machine was too busy to judge (not a regression
  *    shown, so not a failure: rerun on a quieter machine); 2 for an unusable
- *    baseline; 4 when the --csv row cannot be written; 128+N on signal N.
+ *    baseline; 4 when the --csv row cannot be written; 5 on a run-time failure
+ *    (out of memory); 128+N on signal N.
  */
 #include "check.h"
 
@@ -412,6 +413,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
                                           .same_cpu = ref.same_cpu,
                                           .unsigned_rows = ref.same_cpu && *ref.cpu_signature == '\0' &&
                                                            *context->cpu_signature != '\0',
+                                          .checkpointed_rows = ref.checkpointed_rows,
                                           .rounds = options->repeats,
                                           .serial = serial,
                                           .scalar = scalar,

@@ -1,7 +1,9 @@
 #include "checkpoint.h"
 
+#include "bounds.h"
 #include "error_message.h"
 #include "file_io.h"
+#include "input_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -245,11 +247,17 @@ static bool check_root(const json_t *root, struct pimc_checkpoint *cp, char *pro
                false;
     cp->hits = (uint64_t)value;
     const json_t *compute = json_object_get(root, "compute_s");
-    if (!json_is_number(compute) || !isfinite(json_number_value(compute)) || json_number_value(compute) < 0)
-        return say(problem, size, "\"compute_s\" must be a number of seconds, 0 or more"), false;
+    /* Counters within what runs of this version reach (bounds.h): a count
+     * near 2^63 would wrap when the next segment adds to it. */
+    if (!json_is_number(compute) || !isfinite(json_number_value(compute)) || json_number_value(compute) < 0 ||
+        json_number_value(compute) > PIMC_MAX_SECONDS)
+        return say(problem, size, "\"compute_s\" must be a number of seconds from 0 to %.0e", PIMC_MAX_SECONDS),
+               false;
     cp->compute_s = json_number_value(compute);
-    if (!get_integer(root, "segments", 1, INT64_MAX, &value))
-        return say(problem, size, "\"segments\" must be an integer from 1 to 2^63-1"), false;
+    if (!get_integer(root, "segments", 1, (json_int_t)PIMC_MAX_SEGMENTS, &value))
+        return say(problem, size, "\"segments\" must be an integer from 1 to %llu",
+                   (unsigned long long)PIMC_MAX_SEGMENTS),
+               false;
     cp->segments = (uint64_t)value;
     return true;
 }
@@ -287,42 +295,20 @@ enum pimc_checkpoint_status pimc_checkpoint_read(const char *path, struct pimc_c
                                                  size_t error_size)
 {
     memset(cp, 0, sizeof *cp);
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
+    char *text, reason[256];
+    size_t length;
+    switch (pimc_input_read(path, PIMC_CHECKPOINT_MAX_BYTES, &text, &length, reason, sizeof reason)) {
+    case PIMC_INPUT_ABSENT:
         return PIMC_CHECKPOINT_ABSENT;
-    if (fd < 0) {
-        say(error, error_size, "cannot read checkpoint '%s': %s", path, strerror(errno));
+    case PIMC_INPUT_REFUSED:
+        say(error, error_size, "checkpoint '%s': %s; name the checkpoint file itself (or a new one)", path, reason);
         return PIMC_CHECKPOINT_INVALID;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        say(error, error_size, "checkpoint '%s' is not a regular file; name a file", path);
-        close(fd);
+    case PIMC_INPUT_TOO_LARGE:
+        say(error, error_size, "checkpoint '%s' has %zu bytes, more than any checkpoint (%u); move it away to "
+            "start the run afresh", path, length, PIMC_CHECKPOINT_MAX_BYTES);
         return PIMC_CHECKPOINT_INVALID;
-    }
-    if (st.st_size > (off_t)PIMC_CHECKPOINT_MAX_BYTES) {
-        say(error, error_size, "checkpoint '%s' has %lld bytes, more than any checkpoint (%u); move it away to "
-            "start the run afresh", path, (long long)st.st_size, PIMC_CHECKPOINT_MAX_BYTES);
-        close(fd);
-        return PIMC_CHECKPOINT_INVALID;
-    }
-    char *text = malloc((size_t)st.st_size + 1);
-    size_t length = 0;
-    ssize_t got = 1;
-    while (text != NULL && length <= (size_t)st.st_size && got > 0) {
-        got = read(fd, text + length, (size_t)st.st_size + 1 - length);
-        if (got > 0)
-            length += (size_t)got;
-        else if (got < 0 && errno == EINTR)
-            got = 1;
-    }
-    const int read_errno = errno;
-    close(fd);
-    if (text == NULL || got < 0 || length > (size_t)st.st_size) {
-        say(error, error_size, "cannot read checkpoint '%s': %s", path,
-            text == NULL ? "out of memory" : got < 0 ? strerror(read_errno) : "it grew while being read");
-        free(text);
-        return PIMC_CHECKPOINT_INVALID;
+    case PIMC_INPUT_OK:
+        break;
     }
     enum pimc_checkpoint_status status = pimc_checkpoint_parse(path, text, length, cp, error, error_size);
     free(text);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One run at a time on FILE: two would overwrite each other's progress, and
  * each would count the other's throws again. Rank 0 takes the lock before it
@@ -90,6 +91,7 @@ static int run_locked(const struct pimc_options *options, const struct pimc_cont
         .path = options->checkpoint_path,
         .interval_s = options->checkpoint_interval_s,
         .stop = stop,
+        .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
         .cluster = cluster,
     };
     struct pimc_resume_result result;
@@ -113,7 +115,7 @@ static int run_locked(const struct pimc_options *options, const struct pimc_cont
             .seed = options->seed,
             .repeats = 1,
             .threads_source = options->threads_source,
-            .mode = "single",
+            .mode = "checkpoint", /* compute time over segments: not a plain run's timing (baseline.c) */
             .rng = pimc_rng_name(options->rng),
             .run = "0",
             .segments = result.segments,

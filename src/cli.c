@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_text[] =
     "Usage: pimc-omp [OPTIONS] [THROWS]\n"
@@ -83,7 +84,8 @@ static const char usage_tail[] =
     "                      threads, ranks or kernel: the hits equal an uninterrupted\n"
     "                      run's. Times are compute time summed over the segments; no\n"
     "                      serial leg. A FILE of another run, or a corrupt one: exit 2,\n"
-    "                      FILE untouched. A FILE of a finished run: its result\n"
+    "                      FILE untouched. A FILE of a finished run: its result is\n"
+    "                      reported again, nothing thrown and no CSV row added\n"
     "      --checkpoint-interval S  seconds between saves (default 60), e.g. 30 or 0.5\n"
     "\n"
     "After an install (admins, package recipes):\n"
@@ -106,12 +108,14 @@ static const char usage_tail[] =
     "and OMP_PROC_BIND/OMP_PLACES shown; more threads than CPUs (oversubscribed) and\n"
     "runs under a millisecond are flagged and are not speed results.\n"
     "\n"
-    "Exit status: 0 done; 1 run-time failure; 2 bad usage or input (nothing run);\n"
-    "3 verification failed (|pi - estimate| over 5 standard errors, or the parallel and\n"
-    "serial hits differ); 4 a file cannot be written; 128+N stopped by signal N:\n"
-    "SIGINT, SIGTERM or SIGUSR1 (the throws done so far are reported, and recorded with\n"
-    "status partial; with --checkpoint, FILE holds them and the same command continues\n"
-    "the run).\n";
+    "Exit status: 0 done (--check: pass, or inconclusive); 1 --check: a regression;\n"
+    "2 bad usage or input (nothing run, nothing written; --check: an unusable\n"
+    "baseline); 3 verification failed (|pi - estimate| over 5 standard errors, or runs\n"
+    "of the same throws gave different hits); 4 a file cannot be written; 5 run-time\n"
+    "failure (out of memory, a thread that could not start); 128+N stopped by signal\n"
+    "N: SIGINT, SIGTERM or SIGUSR1 (what was done is reported and recorded, and says\n"
+    "where the run was cut; with --checkpoint, FILE holds it and the same command\n"
+    "continues the run).\n";
 
 /* The message in error[size], and the outcome of bad usage: `return fail(error, size, ...)`. */
 #define fail(error, size, ...) (pimc_error_message(error, size, __VA_ARGS__), PIMC_CLI_ERROR)
@@ -321,22 +325,40 @@ static bool parse_seed(const char *text, uint64_t *seed)
     return true;
 }
 
-/* OMP_NUM_THREADS may be a list for nested levels ("8,2"); the first entry is ours. */
+/* OMP_NUM_THREADS as libgomp reads it: a list of positive whole numbers, one
+ * per nesting level ("8,2"), each with optional white space around it and an
+ * optional +; the first is ours. A list libgomp would refuse is refused. */
 static bool parse_thread_env(const char *text, long *threads)
 {
-    char first[32];
-    size_t length = strcspn(text, ",");
-    if (length == 0 || length >= sizeof first)
-        return false;
-    memcpy(first, text, length);
-    first[length] = '\0';
-    return parse_int_in(first, 1, PIMC_MAX_THREADS, threads);
+    bool first = true;
+    for (const char *p = text;; p++) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '+')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        char *end;
+        errno = 0;
+        const unsigned long long value = strtoull(p, &end, 10);
+        if (errno == ERANGE || value == 0 || (first && value > PIMC_MAX_THREADS))
+            return false;
+        if (first)
+            *threads = (long)value;
+        first = false;
+        for (p = end; isspace((unsigned char)*p); p++)
+            ;
+        if (*p == '\0')
+            return true;
+        if (*p != ',')
+            return false;
+    }
 }
 
 static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long from_option, char *error,
                                             size_t size)
 {
-    long threads;
+    long threads = 0;
     const char *omp = getenv("OMP_NUM_THREADS"), *slurm = getenv("SLURM_CPUS_PER_TASK");
     if (from_option > 0) {
         options->threads = (int)from_option;
@@ -344,8 +366,8 @@ static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long f
     } else if (omp != NULL && *omp != '\0') {
         if (!parse_thread_env(omp, &threads))
             return fail(error, size,
-                        "OMP_NUM_THREADS='%s' is not a thread count; set it to a whole number from 1 to %d, "
-                        "or unset it",
+                        "OMP_NUM_THREADS='%s' is not a thread count; set it to a whole number from 1 to %d "
+                        "(or a list such as 8,2, the first for pimc-omp), or unset it",
                         omp, PIMC_MAX_THREADS);
         options->threads = (int)threads;
         options->threads_source = "OMP_NUM_THREADS";
@@ -500,6 +522,88 @@ static void print_version(void)
     }
 }
 
+/* Whether the argument ARG is an option that takes the next argument as its
+ * value: getopt_long gives it that value whatever it starts with, so that
+ * "--csv -5.csv" and "--seed -1" are a file name and a (bad) seed, never
+ * THROWS. A long option may be abbreviated, as getopt_long allows. */
+static bool value_follows(const char *arg, const struct option *long_options, const char *short_with_value)
+{
+    if (arg[0] != '-' || arg[1] == '\0')
+        return false;
+    if (arg[1] == '-') {
+        const char *name = arg + 2;
+        const size_t length = strlen(name);
+        const struct option *match = NULL;
+        int matches = 0;
+        if (length == 0 || strchr(name, '=') != NULL)
+            return false;
+        for (const struct option *o = long_options; o->name != NULL; o++) {
+            if (strncmp(o->name, name, length) != 0)
+                continue;
+            match = o;
+            if (strlen(o->name) == length) { /* exact: no abbreviation to resolve */
+                matches = 1;
+                break;
+            }
+            matches++;
+        }
+        return matches == 1 && match->has_arg == required_argument;
+    }
+    /* A cluster such as -qt: an option with a value takes the rest of the
+     * cluster, or the next argument when it ends the cluster. */
+    for (const char *c = arg + 1; *c != '\0'; c++)
+        if (strchr(short_with_value, *c) != NULL)
+            return c[1] == '\0';
+    return false;
+}
+
+/* Whether two paths name one file: the same file when both exist, else the
+ * same name in the same directory once the directory is resolved. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const bool has_a = stat(a, &sa) == 0, has_b = stat(b, &sb) == 0;
+    if (has_a || has_b)
+        return has_a && has_b && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char *canonical[2] = {NULL, NULL};
+    const char *paths[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        const char *slash = strrchr(paths[i], '/');
+        char *directory = slash == NULL ? strdup(".") : slash == paths[i] ? strdup("/")
+                                                      : strndup(paths[i], (size_t)(slash - paths[i]));
+        char *resolved = directory != NULL ? realpath(directory, NULL) : NULL;
+        const char *name = slash == NULL ? paths[i] : slash + 1;
+        if (resolved != NULL && asprintf(&canonical[i], "%s/%s", resolved, name) < 0)
+            canonical[i] = NULL;
+        free(resolved);
+        free(directory);
+    }
+    const bool same = canonical[0] != NULL && canonical[1] != NULL ? strcmp(canonical[0], canonical[1]) == 0
+                                                                   : strcmp(a, b) == 0;
+    free(canonical[0]);
+    free(canonical[1]);
+    return same;
+}
+
+/* One file in two roles: the CSV appended to, the checkpoint or JUnit report
+ * replaced, the baseline read, the other build run. Each would spoil the other
+ * (a CSV row in a checkpoint, a report over the baseline it judged, a row
+ * appended to the executable): refused, naming both. */
+static enum pimc_cli_outcome one_file_one_role(const struct pimc_options *o, char *error, size_t size)
+{
+    const struct {
+        const char *option, *path;
+    } roles[] = {{"--csv", o->csv_path},     {"--checkpoint", o->checkpoint_path}, {"--check", o->check_path},
+                 {"--junit", o->junit_path}, {"--against", o->against_path}};
+    const int count = sizeof roles / sizeof *roles;
+    for (int i = 0; i < count; i++)
+        for (int j = i + 1; j < count; j++)
+            if (roles[i].path != NULL && roles[j].path != NULL && same_file(roles[i].path, roles[j].path))
+                return fail(error, size, "%s '%s' and %s '%s' are the same file; give each its own", roles[i].option,
+                            roles[i].path, roles[j].option, roles[j].path);
+    return PIMC_CLI_RUN;
+}
+
 static enum pimc_cli_outcome bad_count(char *error, size_t size, const char *what, const char *text, uint64_t max)
 {
     uint64_t ignored;
@@ -565,9 +669,12 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return PIMC_CLI_ERROR;
     opterr = 0;
     optind = 0; /* 0, not 1: glibc then also forgets a half-read option cluster */
-    /* No option starts with a digit: "-5" is a negative count, not an option. */
+    /* No option starts with a digit: "-5" where THROWS may stand is a negative
+     * count, not an option. The value of an option is not THROWS. */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        if (argv[i][0] == '-' && (isdigit((unsigned char)argv[i][1]) || argv[i][1] == '.'))
+        if (value_follows(argv[i], long_options, "ts"))
+            i++;
+        else if (argv[i][0] == '-' && (isdigit((unsigned char)argv[i][1]) || argv[i][1] == '.'))
             return fail(error, size, "throws '%s' is negative; use a whole number from 1 to %llu", argv[i],
                         (unsigned long long)PIMC_MAX_THROWS);
     }
@@ -722,6 +829,21 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         return fail(error, size, "--weak needs --sweep LIST (the thread counts to scale over)");
     if (options->markdown && !study)
         return fail(error, size, "--markdown prints a study's table; use it with --sweep or --sizes");
+    /* Options that cannot apply together are refused, never one of them
+     * silently dropped. */
+    if (options->markdown && options->json)
+        return fail(error, size, "--markdown prints the study's table and --json its rows instead of it; choose one");
+    if (options->markdown && options->quiet)
+        return fail(error, size, "--quiet prints no table, so --markdown has nothing to format; choose one");
+    if (options->sweep_count > 0 && options->threads_given)
+        return fail(error, size, "--threads does not apply to --sweep: its LIST gives the thread counts; leave out "
+                                 "--threads");
+    if (options->sweep_count > 0 && !options->serial)
+        return fail(error, size, "--no-serial does not apply to --sweep: its 1-thread point is every speedup's "
+                                 "reference; leave out --no-serial");
+    if (options->size_count > 0 && !options->serial)
+        return fail(error, size, "--no-serial does not apply to --sizes: the study is the 1-thread run against the "
+                                 "parallel one; leave out --no-serial");
     if (options->size_count > 0 && optind < argc)
         return fail(error, size, "give either THROWS or --sizes, not both");
     if (options->check_path != NULL && study)
@@ -753,6 +875,8 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                                options->against_path != NULL || options->csv_path != NULL || options->json))
         return fail(error, size, "--self-test runs its own cases on every path; give it alone, or with --threads N "
                                  "(its largest thread count)");
+    if (one_file_one_role(options, error, size) != PIMC_CLI_RUN)
+        return PIMC_CLI_ERROR;
     if (options->checkpoint_path != NULL)
         options->serial = false; /* a production run: the reference would double its cost */
     if (options->repeats == 0)

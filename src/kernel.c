@@ -696,6 +696,9 @@ static bool stop_requested(const struct pimc_throw_job *job)
     return job->stop != NULL && atomic_load_explicit(job->stop, memory_order_relaxed);
 }
 
+/* A block of a stopped wave that no thread began. */
+#define BLOCK_SKIPPED UINT64_MAX
+
 struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
 {
     const struct path path = path_of(job->rng, job->kernel);
@@ -707,6 +710,15 @@ struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
      * well under 1%. */
     const uint64_t wave = 256 * (uint64_t)job->threads;
     uint64_t hits = 0, throws_made = 0;
+    /* Under a stop request each thread skips the blocks it has not begun, so
+     * the blocks of a stopped wave that got done need not be its first ones (a
+     * thread can be descheduled between claiming a block and beginning it).
+     * The tally counts the longest run of done blocks from the job's first
+     * throw only: throws that a fresh run of that many gives, with the same
+     * hits. Each wave keeps its blocks' hits for that; short of memory for it,
+     * a stopped wave counts for nothing. */
+    const uint64_t wave_blocks = blocks < wave ? blocks : wave;
+    uint64_t *block_hits = job->stop != NULL ? malloc(wave_blocks * sizeof *block_hits) : NULL;
 
     /* Blocks cost the same, but a shared machine does not give every thread the
      * same CPU time: dynamic,1 lets the faster thread take the slack. */
@@ -715,18 +727,38 @@ struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
 
     for (uint64_t wave_start = 0; wave_start < blocks && !stop_requested(job); wave_start += wave) {
         const uint64_t wave_end = blocks - wave_start < wave ? blocks : wave_start + wave;
-#pragma omp parallel for num_threads(job->threads) schedule(runtime) reduction(+ : hits, throws_made)
+        uint64_t wave_hits = 0, wave_throws = 0;
+#pragma omp parallel for num_threads(job->threads) schedule(runtime) reduction(+ : wave_hits, wave_throws)
         for (uint64_t b = wave_start; b < wave_end; b++) {
-            if (stop_requested(job))
+            if (stop_requested(job)) {
+                if (block_hits != NULL)
+                    block_hits[b - wave_start] = BLOCK_SKIPPED;
                 continue;
+            }
             const uint64_t offset = b * block;
             const uint64_t count = job->throws - offset < block ? job->throws - offset : block;
-            hits += count_hits_with(path, job->seed, job->first_throw + offset, count);
-            throws_made += count;
+            const uint64_t block_hit_count = count_hits_with(path, job->seed, job->first_throw + offset, count);
+            if (block_hits != NULL)
+                block_hits[b - wave_start] = block_hit_count;
+            wave_hits += block_hit_count;
+            wave_throws += count;
             if (job->throws_done != NULL)
                 atomic_fetch_add_explicit(job->throws_done, count, memory_order_relaxed);
         }
+        const uint64_t wave_first = wave_start * block, wave_last = wave_end * block;
+        if (wave_throws == (wave_last < job->throws ? wave_last : job->throws) - wave_first) {
+            hits += wave_hits;
+            throws_made += wave_throws;
+            continue;
+        }
+        for (uint64_t b = wave_start; block_hits != NULL && b < wave_end && block_hits[b - wave_start] != BLOCK_SKIPPED;
+             b++) {
+            hits += block_hits[b - wave_start];
+            throws_made += job->throws - b * block < block ? job->throws - b * block : block;
+        }
+        break;
     }
+    free(block_hits);
     return (struct pimc_tally){.throws = throws_made, .hits = hits};
 }
 

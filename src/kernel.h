@@ -102,8 +102,12 @@ struct pimc_throw_job {
 };
 
 struct pimc_tally {
-    uint64_t throws; /* throws actually made: fewer than asked only when stopped */
-    uint64_t hits;
+    /* All the job's throws; when stopped, the longest run of them from
+     * first_throw that was made whole (throws past a gap are not counted):
+     * throws [first_throw, first_throw + throws) of the stream, so that a run
+     * of just those gives the same hits. */
+    uint64_t throws;
+    uint64_t hits; /* of those throws */
 };
 
 /* Throws the job's darts in blocks of pimc_block_throws(throws), spread over

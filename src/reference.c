@@ -91,10 +91,15 @@ static bool preferred(const struct pimc_baseline_row *a, const struct pimc_basel
     return order != 0 ? order > 0 : a->where > b->where;
 }
 
+static bool of_config(const struct pimc_baseline_row *row, const struct pimc_check_config *c, const char *rng)
+{
+    return of_generator(row, rng) && row->kernel == c->kernel && row->threads == c->threads &&
+           row->throws == c->throws;
+}
+
 static bool applies(const struct pimc_baseline_row *row, const struct pimc_check_config *c, const char *rng)
 {
-    return row->reference && of_generator(row, rng) && row->kernel == c->kernel && row->threads == c->threads &&
-           row->throws == c->throws;
+    return row->reference && of_config(row, c, rng);
 }
 
 /* The best and median 1-thread speed of a kernel on a CPU model: parallel legs
@@ -136,6 +141,10 @@ static void time_the_rows(const struct pimc_baseline *b, const char *rng, const 
     ref->parallel_best = ref->serial_best = NAN;
     for (int r = 0; r < b->count; r++) {
         const struct pimc_baseline_row *row = &b->rows[r];
+        /* A checkpointed row's time is compute time summed over segments: said
+         * in the plan, never compared. */
+        ref->checkpointed_rows += row->checkpointed && row->complete && of_config(row, c, rng) &&
+                                  pimc_measured_on(row, cpu);
         if (!applies(row, c, rng) || !pimc_measured_on(row, cpu))
             continue;
         const double p = min_or(row->parallel_min_s, row->parallel_s);
@@ -202,12 +211,12 @@ bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_refe
 
     /* Hits depend on the generator, seed and throws only: every complete row
      * of that stream is a witness, whatever its CPU, kernel, threads or mode
-     * (except --check rows, which record the builds under test). */
+     * (except --check and --against rows, which record the builds under test). */
     const struct pimc_baseline_row *witness = NULL;
     for (int r = 0; r < b->count; r++) {
         const struct pimc_baseline_row *row = &b->rows[r];
-        if (!row->complete || !of_generator(row, rng) || strcmp(row->mode, "check") == 0 || row->seed != c->seed ||
-            row->throws != c->throws)
+        if (!row->complete || !of_generator(row, rng) || strcmp(row->mode, "check") == 0 ||
+            strcmp(row->mode, "against") == 0 || row->seed != c->seed || row->throws != c->throws)
             continue;
         if (witness != NULL && row->hits != witness->hits)
             return failed(why, size, "%ss %ld and %ld disagree on the hits of seed %llu, %llu throws (%llu and "

@@ -53,6 +53,7 @@ struct pimc_reference {
     const char *cpu_signature; /* of the row that chose them; "" when it has none */
     bool same_cpu;             /* measured on this machine's kind of CPU */
     int rows, serial_rows;
+    int checkpointed_rows; /* of the configuration and CPU, left out: checkpointed or resumed runs' */
     double parallel_best, parallel_median; /* seconds; NAN when no row has them */
     double serial_best, serial_median;
     double kernel_speed_best, kernel_speed_median; /* 1-thread throws/s of the kernel; NAN: none */

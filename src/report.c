@@ -33,6 +33,7 @@ struct field {
     const char *text; /* not copied: a value of any length is written whole */
     uint64_t count;
     double real;
+    char own[32]; /* a text made for the record, which text then points to */
 };
 
 static void text(struct field *f, enum pimc_column c, const char *value)
@@ -47,6 +48,20 @@ static void count(struct field *f, enum pimc_column c, uint64_t value)
 static void real_if(struct field *f, enum pimc_column c, bool present, double value)
 {
     f[c] = (struct field){.kind = present && isfinite(value) ? FIELD_REAL : FIELD_NONE, .real = value};
+}
+
+/* Where a stop request cut the run, as the stopped_in column says it: "" when
+ * nothing was cut, else the leg and "warm-up" or "run K", K the repeat index
+ * as the run column counts it (from 0). */
+static void stopped_in(struct field *f, enum pimc_column c, const struct pimc_outcome *o)
+{
+    f[c] = (struct field){.kind = FIELD_TEXT};
+    if (o->partial && o->cut_run == PIMC_WARM_UP_RUN)
+        snprintf(f[c].own, sizeof f[c].own, "%s warm-up", o->cut_leg == PIMC_LEG_SERIAL ? "serial" : "parallel");
+    else if (o->partial)
+        snprintf(f[c].own, sizeof f[c].own, "%s run %d", o->cut_leg == PIMC_LEG_SERIAL ? "serial" : "parallel",
+                 o->cut_run);
+    f[c].text = f[c].own;
 }
 
 static void collect_fields(const struct pimc_record *rec, struct field *f)
@@ -64,17 +79,19 @@ static void collect_fields(const struct pimc_record *rec, struct field *f)
     count(f, PIMC_COLUMN_THROWS, o->throws);
     count(f, PIMC_COLUMN_SEED, rec->seed);
     count(f, PIMC_COLUMN_HITS, o->hits);
-    real_if(f, PIMC_COLUMN_PI, true, g->pi);
-    real_if(f, PIMC_COLUMN_ABS_ERROR, true, g->abs_error);
-    real_if(f, PIMC_COLUMN_STD_ERROR, true, g->std_error);
+    real_if(f, PIMC_COLUMN_PI, g->has_estimate, g->pi);
+    real_if(f, PIMC_COLUMN_ABS_ERROR, g->has_estimate, g->abs_error);
+    real_if(f, PIMC_COLUMN_STD_ERROR, g->has_estimate, g->std_error);
     real_if(f, PIMC_COLUMN_SERIAL_S, serial, o->serial.median_s);
     real_if(f, PIMC_COLUMN_PARALLEL_S, parallel, o->parallel.median_s);
     real_if(f, PIMC_COLUMN_SPEEDUP, g->has_speedup, g->speedup);
     real_if(f, PIMC_COLUMN_EFFICIENCY, g->has_speedup, g->efficiency);
-    real_if(f, PIMC_COLUMN_THROWS_PER_S, parallel, g->throws_per_s);
-    real_if(f, PIMC_COLUMN_Z_SCORE, true, g->z_score);
-    real_if(f, PIMC_COLUMN_THROWS_PER_S_PER_THREAD, parallel, g->throws_per_s_per_thread);
-    text(f, PIMC_COLUMN_STATUS, o->partial ? "partial" : "complete");
+    real_if(f, PIMC_COLUMN_THROWS_PER_S, parallel && g->throws_per_s > 0, g->throws_per_s);
+    real_if(f, PIMC_COLUMN_Z_SCORE, g->has_estimate, g->z_score);
+    real_if(f, PIMC_COLUMN_THROWS_PER_S_PER_THREAD, parallel && g->throws_per_s > 0, g->throws_per_s_per_thread);
+    /* The result's: complete when it is of every throw asked, whatever a stop
+     * cut after that (stopped_in says what). */
+    text(f, PIMC_COLUMN_STATUS, o->throws < o->throws_requested ? "partial" : "complete");
     count(f, PIMC_COLUMN_THROWS_REQUESTED, o->throws_requested);
     text(f, PIMC_COLUMN_MODE, rec->mode);
     text(f, PIMC_COLUMN_RUN, rec->run);
@@ -100,6 +117,7 @@ static void collect_fields(const struct pimc_record *rec, struct field *f)
     count(f, PIMC_COLUMN_THROWS_RESUMED, rec->throws_resumed);
     text(f, PIMC_COLUMN_MPI_LIBRARY, o->ranks > 1 ? c->mpi_library : "");
     text(f, PIMC_COLUMN_CPU_SIGNATURE, c->cpu_signature);
+    stopped_in(f, PIMC_COLUMN_STOPPED_IN, o);
 }
 
 /* A count or real as text; a text field is used as it is. %.17g round-trips a
@@ -128,16 +146,49 @@ static void *allocated(void *p)
 /* ---- text report --------------------------------------------------------- */
 
 static void print_seconds_line(FILE *out, const char *label, const struct pimc_leg *leg, double throws,
-                               int threads)
+                               int threads, bool whole)
 {
     fprintf(out, "  %-13s %.6f s", label, leg->median_s);
     if (leg->runs > 1)
         fprintf(out, " (median of %d, min %.6f, max %.6f)", leg->runs, leg->min_s, leg->max_s);
+    if (!whole) {
+        fputs(" (cut short: not a speed)\n", out);
+        return;
+    }
     double rate = throws / leg->median_s;
     fprintf(out, "   %.3f Gthrows/s", rate * 1e-9);
     if (threads > 1)
         fprintf(out, " (%.3f per thread)", rate * 1e-9 / threads);
     fputc('\n', out);
+}
+
+/* Where a stop cut the run, and what of it is complete. */
+static void print_stop_line(FILE *out, const struct pimc_record *rec)
+{
+    const struct pimc_outcome *o = rec->outcome;
+    const char *leg = o->cut_leg == PIMC_LEG_SERIAL ? "serial" : "parallel";
+    fprintf(out, "  %-13s by a signal, ", "stopped");
+    if (rec->checkpoint != NULL) {
+        /* Its throws are the chunks done, in any order: the file says which. */
+        fprintf(out, "in this segment: %s holds the throws done, and the same command continues the run\n",
+                rec->checkpoint);
+        return;
+    }
+    if (o->cut_run == PIMC_WARM_UP_RUN)
+        fprintf(out, "in the %s leg's warm-up", leg);
+    else
+        fprintf(out, "in the %s leg's timed run %d of %d", leg, o->cut_run + 1, rec->repeats);
+    if (o->throws == 0)
+        fputs(": no throws were made\n", out);
+    else if (o->throws < o->throws_requested)
+        fprintf(out, ": the throws above are the stream's first %llu, all made (a run of that many gives these "
+                     "hits)\n",
+                (unsigned long long)o->throws);
+    else if (o->cut_leg == PIMC_LEG_SERIAL)
+        fprintf(out, ": the parallel leg and the result are complete%s\n",
+                o->serial.runs > 0 ? ", and so are the serial runs before the cut" : "; no serial time");
+    else
+        fputs(": the result and the timed runs before the cut are complete\n", out);
 }
 
 void pimc_print_report(FILE *out, const struct pimc_record *rec)
@@ -158,17 +209,25 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
                 c->usable_cpus, c->usable_cpus == 1 ? "" : "s", oversubscribed);
     fprintf(out, "  %-13s %llu (%.4g per thread)", "throws", (unsigned long long)o->throws,
             (double)o->throws / workers);
-    if (o->partial)
+    if (o->throws < o->throws_requested)
         fprintf(out, " of %llu asked: PARTIAL, stopped by a signal", (unsigned long long)o->throws_requested);
     fputc('\n', out);
     fprintf(out, "  %-13s %llu\n", "hits", (unsigned long long)o->hits);
-    fprintf(out, "  %-13s %.10f\n", "pi estimate", f->pi);
-    fprintf(out, "  %-13s %.3e (standard error %.3e, z-score %+.2f)\n", "error", f->abs_error, f->std_error,
-            f->z_score);
+    if (f->has_estimate) {
+        fprintf(out, "  %-13s %.10f\n", "pi estimate", f->pi);
+        fprintf(out, "  %-13s %.3e (standard error %.3e, z-score %+.2f)\n", "error", f->abs_error, f->std_error,
+                f->z_score);
+    } else {
+        fprintf(out, "  %-13s none: no throws were made\n", "pi estimate");
+    }
+    /* A cut first run's time is that of more throws than its prefix: no rate. */
+    const bool whole = o->throws == o->throws_requested;
     if (o->parallel.runs > 0)
-        print_seconds_line(out, "parallel time", &o->parallel, (double)o->throws, workers);
+        print_seconds_line(out, "parallel time", &o->parallel, (double)o->throws, workers, whole);
     if (o->serial.runs > 0)
-        print_seconds_line(out, "serial time", &o->serial, (double)o->throws, 1);
+        print_seconds_line(out, "serial time", &o->serial, (double)o->throws, 1, whole);
+    if (o->partial)
+        print_stop_line(out, rec);
     if (rec->checkpoint != NULL) {
         fprintf(out, "  %-13s skipped: a checkpointed run (times are compute time summed over its segments)\n",
                 "serial time");
@@ -198,9 +257,12 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
     }
     if (!o->hits_agree)
         fprintf(out, "  %-13s FAILED: runs of the same throws gave different hits\n", "verification");
+    else if (!f->has_estimate)
+        fprintf(out, "  %-13s none: no estimate to verify\n", "verification");
     else
-        fprintf(out, "  %-13s %s: estimate within %.2f standard errors of pi (limit %.0f)\n", "verification",
-                f->verified ? "PASSED" : "FAILED", fabs(f->z_score), PIMC_VERIFY_SIGMAS);
+        fprintf(out, "  %-13s %s %.2f standard errors %s pi (limit %.0f)\n", "verification",
+                f->verified ? "PASSED: estimate within" : "FAILED: estimate", fabs(f->z_score),
+                f->verified ? "of" : "from", PIMC_VERIFY_SIGMAS);
 }
 
 /* ---- JSON, written by jansson -------------------------------------------- */
@@ -230,14 +292,19 @@ static json_t *json_of(const struct field *f)
 }
 
 /* jansson holds integers as json_int_t, a signed 64-bit type: a seed above
- * 2^63-1 (seeds go to 2^64-1) would come out negative. So the seed member is
- * written as its digits, between the members before and after it, which
- * jansson writes (JSON_EMBED: without the braces). Takes both objects. */
+ * 2^63-1 (seeds go to 2^64-1) would come out negative, and a reader refuses
+ * it as a number ("too big integer"). So a seed up to 2^63-1 is a JSON
+ * integer, and one past it its decimal digits as a string, which every reader
+ * of ours takes back exactly (docs/usage.md). The seed member is written
+ * between the members before and after it, which jansson writes (JSON_EMBED:
+ * without the braces). Takes both objects. */
 static void dump_with_seed(FILE *out, json_t *before, uint64_t seed, json_t *after)
 {
+    const bool as_string = seed > (uint64_t)INT64_MAX;
     fputc('{', out);
     json_dumpf(before, out, JSON_FLAGS | JSON_EMBED);
-    fprintf(out, "%s\"seed\": %llu", json_object_size(before) ? ", " : "", (unsigned long long)seed);
+    fprintf(out, "%s\"seed\": %s%llu%s", json_object_size(before) ? ", " : "", as_string ? "\"" : "",
+            (unsigned long long)seed, as_string ? "\"" : "");
     if (json_object_size(after) > 0) {
         fputs(", ", out);
         json_dumpf(after, out, JSON_FLAGS | JSON_EMBED);
@@ -269,7 +336,7 @@ void pimc_print_json_object(FILE *out, const struct pimc_record *rec)
 void pimc_print_check_plan(FILE *out, const struct pimc_check_plan *p)
 {
     fprintf(out, "check: baseline %s: %d row%s of kernel %s, %d thread%s, %llu throws on \"%s\"%s; seed %llu; "
-                 "measuring %d round%s%s%s\n",
+                 "measuring %d round%s%s%s",
             p->baseline_path, p->rows, p->rows == 1 ? "" : "s", pimc_kernel_name(p->kernel), p->threads,
             p->threads == 1 ? "" : "s", (unsigned long long)p->throws, p->cpu_model,
             !p->same_cpu ? " (not this CPU)"
@@ -280,6 +347,11 @@ void pimc_print_check_plan(FILE *out, const struct pimc_check_plan *p)
             (unsigned long long)p->seed, p->rounds,
             p->rounds == 1 ? "" : "s", p->serial ? " of a parallel and a 1-thread run" : " of a parallel run",
             p->scalar ? " and a 1-thread scalar run" : "");
+    if (p->checkpointed_rows > 0)
+        fprintf(out, "; %d checkpointed or resumed row%s left out (compute time summed over segments is not a "
+                     "timing reference)",
+                p->checkpointed_rows, p->checkpointed_rows == 1 ? "" : "s");
+    fputc('\n', out);
 }
 
 void pimc_print_check(FILE *out, const struct pimc_check_summary *s)
@@ -710,7 +782,10 @@ static void note_of(const struct pimc_record *p, char *note, size_t size)
     const char *words[] = {
         pimc_oversubscribed(p->context, o->threads) ? "oversubscribed" : NULL,
         o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s ? "noisy" : NULL,
-        o->partial ? "partial" : !p->figures.verified ? "FAILED verification" : NULL,
+        o->throws < o->throws_requested ? "partial"
+        : o->partial                    ? "stopped"
+        : !p->figures.verified          ? "FAILED verification"
+                                        : NULL,
     };
     size_t used = 0;
     note[0] = '\0';

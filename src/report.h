@@ -55,6 +55,7 @@ struct pimc_check_plan {
     const char *cpu_model; /* of those rows */
     bool same_cpu;
     bool unsigned_rows; /* of this CPU's name, without the cpu_signature this CPU has */
+    int checkpointed_rows; /* of the configuration, left out: checkpointed or resumed runs' */
     int rounds;
     bool serial, scalar; /* the 1-thread legs measured */
 };

@@ -1,5 +1,7 @@
 #include "resume.h"
 
+#include "exit_status.h"
+#include "progress_line.h"
 #include "timer.h"
 
 #include <errno.h>
@@ -89,6 +91,19 @@ struct pimc_range pimc_work_chunk(const struct pimc_work *work, uint64_t index)
     return chunk_in(work, pending_of(work, index), index);
 }
 
+/* The throws of chunks [from, to), gap by gap as pimc_work_add_done goes. */
+static uint64_t throws_of_chunks(const struct pimc_work *work, uint64_t from, uint64_t to)
+{
+    uint64_t throws = 0;
+    for (size_t p = from < to ? pending_of(work, from) : 0; from < to; p++) {
+        const uint64_t gap_end = p + 1 < work->pending_count ? work->first_chunk[p + 1] : work->chunks;
+        const uint64_t last = (to < gap_end ? to : gap_end) - 1;
+        throws += chunk_in(work, p, last).end - chunk_in(work, p, from).first;
+        from = last + 1;
+    }
+    return throws;
+}
+
 bool pimc_work_add_done(const struct pimc_work *work, uint64_t from, uint64_t to, struct pimc_checkpoint *cp)
 {
     if (from >= to)
@@ -113,20 +128,20 @@ int pimc_resume_load(const char *path, const struct pimc_checkpoint *current, st
     case PIMC_CHECKPOINT_ABSENT:
         if (!pimc_checkpoint_copy(start, current)) {
             snprintf(error, error_size, "out of memory");
-            return 2;
+            return PIMC_EXIT_FAILURE;
         }
         start->segments = 0;
         return 0;
     case PIMC_CHECKPOINT_INVALID:
-        return 2;
+        return PIMC_EXIT_USAGE;
     case PIMC_CHECKPOINT_OK:
         break;
     }
     if (!pimc_checkpoint_matches(path, start, current, error, error_size)) {
         pimc_checkpoint_free(start);
-        return 2;
+        return PIMC_EXIT_USAGE;
     }
-    return 0;
+    return PIMC_EXIT_OK;
 }
 
 /* ---- the ledger and its saver thread (rank 0) ------------------------------ */
@@ -354,6 +369,7 @@ static void fill_outcome(struct pimc_outcome *o, const struct pimc_checkpoint *c
     o->throws = pimc_checkpoint_throws_done(cp);
     o->hits = cp->hits;
     o->partial = !pimc_checkpoint_complete(cp);
+    o->cut_leg = o->partial ? PIMC_LEG_PARALLEL : PIMC_LEG_NONE; /* a checkpointed run has no other leg */
     o->hits_agree = true;
     o->threads = threads;
     o->ranks = ranks;
@@ -371,7 +387,7 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     if (!share_start(cluster, start, &base)) {
         pimc_checkpoint_free(&base);
         snprintf(error, error_size, "out of memory");
-        return 1;
+        return PIMC_EXIT_FAILURE;
     }
     result->throws_resumed = pimc_checkpoint_throws_done(&base);
     if (pimc_checkpoint_complete(&base)) {
@@ -385,9 +401,9 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     struct pimc_work work;
     struct saver saver;
     uint64_t *share_first = calloc((size_t)cluster->ranks, sizeof *share_first);
-    int status = pimc_work_init(&work, &base) && share_first != NULL ? 0 : 1;
+    int status = pimc_work_init(&work, &base) && share_first != NULL ? PIMC_EXIT_OK : PIMC_EXIT_FAILURE;
     if (saver_init(&saver, plan, &base, &work, share_first, cluster->ranks) == false)
-        status = 1;
+        status = PIMC_EXIT_FAILURE;
     if ((status = pimc_cluster_agree(cluster, status)) != 0) {
         snprintf(error, error_size, "out of memory");
         goto out;
@@ -403,7 +419,7 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     /* The first save, before any throw: an unwritable FILE is found now, and the
      * segment is counted even if a kill comes before the first interval. */
     if (leader && save_only(&saver, error, error_size) != 0)
-        status = 4;
+        status = PIMC_EXIT_CANNOT_WRITE;
     if ((status = pimc_cluster_agree(cluster, status)) != 0) {
         if (!leader)
             snprintf(error, error_size, "rank 0 cannot save the checkpoint");
@@ -416,6 +432,14 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
     const double started = pimc_cluster_time(cluster);
     if (leader)
         saver_start(&saver);
+    /* The line of a plain run: alone, of the whole run, the resumed throws
+     * counted as done; under MPI, of rank 0's share, as a plain run shows. */
+    struct pimc_progress_line progress;
+    const bool show_progress = plan->show_progress && leader;
+    if (show_progress)
+        pimc_progress_line_start(&progress, "parallel",
+                                 cluster->ranks == 1 ? base.throws : throws_of_chunks(&work, first, first + count),
+                                 cluster->ranks == 1 ? result->throws_resumed : 0);
 
     /* Other ranks tell rank 0 at most this often: often enough that a save
      * is never more than a fraction of an interval behind them. */
@@ -431,7 +455,8 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
          * blocks are scattered over the threads, so it is not recorded. */
         const struct pimc_throw_job job = {.rng = plan->rng, .kernel = plan->kernel, .seed = base.seed,
                                            .first_throw = chunk.first, .throws = chunk.end - chunk.first,
-                                           .threads = threads, .stop = plan->stop};
+                                           .threads = threads, .stop = plan->stop,
+                                           .throws_done = show_progress ? &progress.done : NULL};
         const struct pimc_tally tally = pimc_throw_parallel(&job);
         if (tally.throws < job.throws)
             break;
@@ -445,6 +470,8 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
             last_offer = pimc_now();
         }
     }
+    if (show_progress)
+        pimc_progress_line_stop(&progress);
     if (link != NULL) {
         if (leader)
             pimc_progress_collect(link, true, record_progress, &saver);
@@ -469,7 +496,7 @@ int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_check
         const int saved = save(&saver, &final, error, error_size);
         /* A failed write still leaves the counts known: they are reported. */
         fill_outcome(&result->outcome, saved == -2 ? &base : &final, threads, cluster->ranks);
-        status = saved == 0 ? 0 : saved == -1 ? 4 : 1;
+        status = saved == 0 ? PIMC_EXIT_OK : saved == -1 ? PIMC_EXIT_CANNOT_WRITE : PIMC_EXIT_FAILURE;
         pimc_checkpoint_free(&final);
     } else {
         fill_outcome(&result->outcome, &base, threads, cluster->ranks);

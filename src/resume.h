@@ -64,6 +64,7 @@ struct pimc_resume_plan {
     const char *path;         /* the checkpoint file (written by rank 0) */
     double interval_s;        /* between saves */
     const atomic_bool *stop;  /* end after the chunks under way */
+    bool show_progress;       /* rank 0's progress line on stderr, as a plain run's (progress_line.h) */
     const struct pimc_cluster *cluster; /* NULL: this process only */
 };
 
@@ -79,16 +80,16 @@ struct pimc_resume_result {
 };
 
 /* The checkpoint to start from: PATH's when it exists and is of this run, a new
- * one when PATH does not exist. 0, or 2 and a message when PATH is unreadable,
- * corrupt or of another run (seed, throws or stream differ); PATH is never
- * written here. `current` gives the run's identity. */
+ * one when PATH does not exist. 0; or 2 and a message when PATH is unreadable,
+ * not a regular file, corrupt or of another run (seed, throws or stream
+ * differ); 5 when out of memory. PATH is never written here. `current` gives the run's identity. */
 int pimc_resume_load(const char *path, const struct pimc_checkpoint *current, struct pimc_checkpoint *start,
                      char *error, size_t error_size);
 
 /* Runs the rest of `start` (rank 0's; the other ranks pass one with the run's
  * identity and receive the rest). Every rank calls it. 0; or 4 and a message
  * when the checkpoint cannot be written (before any throw if the first save
- * fails). The result is the same on every rank except the outcome. */
+ * fails); 5 when out of memory (exit_status.h). The result is the same on every rank except the outcome. */
 int pimc_resume_run(const struct pimc_resume_plan *plan, const struct pimc_checkpoint *start,
                     struct pimc_resume_result *result, char *error, size_t error_size);
 

@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include "progress_line.h"
 #include "timer.h"
 
 #include <math.h>
@@ -7,77 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- progress on stderr: a separate, mostly sleeping thread, so the kernel
- * threads never do anything for it but bump a counter once a block ---------- */
-
-struct progress {
-    const char *label;
-    uint64_t throws;
-    double start;
-    atomic_uint_fast64_t done;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t finished_cond;
-    bool finished, shown, running;
-};
-
-static void *progress_main(void *arg)
-{
-    struct progress *p = arg;
-    const double quiet_period = 2.0, interval = 0.5;
-    pthread_mutex_lock(&p->lock);
-    double wake = p->start + quiet_period;
-    while (!p->finished) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        double wait = wake - pimc_now();
-        if (wait > 0) {
-            long ns = until.tv_nsec + (long)(fmod(wait, 1.0) * 1e9);
-            until.tv_sec += (time_t)wait + ns / 1000000000L;
-            until.tv_nsec = ns % 1000000000L;
-            pthread_cond_timedwait(&p->finished_cond, &p->lock, &until);
-            continue;
-        }
-        double elapsed = pimc_now() - p->start;
-        double done = (double)atomic_load_explicit(&p->done, memory_order_relaxed);
-        double rate = done / elapsed, left = (double)p->throws - done;
-        fprintf(stderr, "\r\033[K%s: %5.1f%%  %.3g of %.3g throws  %.3g Gthrows/s  ETA %.0f s", p->label,
-                100.0 * done / (double)p->throws, done, (double)p->throws, rate * 1e-9,
-                rate > 0 ? left / rate : 0.0);
-        p->shown = true;
-        wake = pimc_now() + interval;
-    }
-    if (p->shown)
-        fputs("\r\033[K", stderr);
-    pthread_mutex_unlock(&p->lock);
-    return NULL;
-}
-
-static void progress_start(struct progress *p, const char *label, uint64_t throws)
-{
-    memset(p, 0, sizeof *p);
-    p->label = label;
-    p->throws = throws;
-    p->start = pimc_now();
-    atomic_init(&p->done, 0);
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->finished_cond, NULL);
-    p->running = pthread_create(&p->thread, NULL, progress_main, p) == 0;
-}
-
-static void progress_stop(struct progress *p)
-{
-    if (p->running) {
-        pthread_mutex_lock(&p->lock);
-        p->finished = true;
-        pthread_cond_signal(&p->finished_cond);
-        pthread_mutex_unlock(&p->lock);
-        pthread_join(p->thread, NULL);
-    }
-    pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->finished_cond);
-}
 
 /* ---- timed legs --------------------------------------------------------- */
 
@@ -104,20 +34,45 @@ static void summarize(struct pimc_leg *leg)
  * a tenth of a second, without doubling the cost of a long study. */
 #define WARM_UP_THROWS (UINT64_C(1) << 27)
 
-/* Returns false when stopped. The first complete run of the whole plan sets the
- * outcome's hits; every later complete run must match them. */
 static const struct pimc_cluster *cluster_of(const struct pimc_run_plan *plan, bool all_ranks)
 {
     static struct pimc_cluster alone = {.rank = 0, .ranks = 1};
     return all_ranks && plan->cluster != NULL ? plan->cluster : &alone;
 }
 
-/* The run's clock under MPI is the slowest rank's: the barrier lines the ranks
+/* The ranks' tallies of a run as one: each rank's is a prefix of its share,
+ * and the shares follow each other in rank order, so the stream's start that
+ * was made whole is the shares of the ranks before the first one cut short,
+ * and that one's prefix. */
+static struct pimc_tally sum_of_prefixes(const struct pimc_cluster *cluster, struct pimc_tally mine, uint64_t share)
+{
+    if (cluster->ranks > 1) {
+        const bool cut = mine.throws < share;
+        const int first_cut =
+            cluster->ranks - (int)pimc_cluster_max(cluster, cut ? (double)(cluster->ranks - cluster->rank) : 0.0);
+        if (cluster->rank > first_cut)
+            mine = (struct pimc_tally){0};
+    }
+    return (struct pimc_tally){.throws = pimc_cluster_sum(cluster, mine.throws),
+                               .hits = pimc_cluster_sum(cluster, mine.hits)};
+}
+
+static void cut(struct pimc_outcome *outcome, enum pimc_leg_name leg, int run)
+{
+    outcome->cut_leg = leg;
+    outcome->cut_run = run;
+}
+
+/* Returns false when stopped. The first complete run of the whole plan sets the
+ * outcome's throws and hits; every later complete run must match them. A stop
+ * in the first timed run of the plan leaves that run's prefix as the result.
+ * The run's clock under MPI is the slowest rank's: the barrier lines the ranks
  * up, and the run lasts until the last one is done. */
-static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
-                         struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
+static bool run_leg_here(const struct pimc_run_plan *plan, int threads, enum pimc_leg_name name,
+                         struct pimc_leg *leg, struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
 {
     const struct pimc_cluster *cluster = cluster_of(plan, all_ranks);
+    const char *label = name == PIMC_LEG_SERIAL ? "serial" : "parallel";
     bool stopped = false;
     uint64_t first, share;
     pimc_cluster_share(cluster, plan->throws, &first, &share);
@@ -127,9 +82,11 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const ch
                                       .stop = plan->stop};
         stopped = pimc_cluster_sum(cluster, pimc_throw_parallel(&warm).throws) <
                   pimc_cluster_sum(cluster, warm.throws);
+        if (stopped)
+            cut(outcome, name, PIMC_WARM_UP_RUN);
     }
     for (int r = 0; r < plan->repeats && r < PIMC_MAX_RUNS && !stopped; r++) {
-        struct progress progress;
+        struct pimc_progress_line progress;
         struct pimc_throw_job job = {
             .rng = plan->rng,
             .kernel = plan->kernel,
@@ -141,7 +98,7 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const ch
         };
         const bool show_progress = plan->show_progress && cluster->rank == 0;
         if (show_progress) {
-            progress_start(&progress, label, share);
+            pimc_progress_line_start(&progress, label, share, 0);
             job.throws_done = &progress.done;
         }
         pimc_cluster_barrier(cluster);
@@ -149,13 +106,13 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const ch
         struct pimc_tally tally = pimc_throw_parallel(&job);
         double elapsed = pimc_cluster_max(cluster, pimc_cluster_time(cluster) - start);
         if (show_progress)
-            progress_stop(&progress);
-        tally.throws = pimc_cluster_sum(cluster, tally.throws);
-        tally.hits = pimc_cluster_sum(cluster, tally.hits);
+            pimc_progress_line_stop(&progress);
+        tally = sum_of_prefixes(cluster, tally, share);
 
         if (tally.throws < plan->throws) {
             stopped = true;
-            if (!*have_hits) { /* nothing complete yet: the partial tally is the result */
+            cut(outcome, name, r);
+            if (!*have_hits) { /* nothing complete yet: the prefix made whole is the result */
                 outcome->throws = tally.throws;
                 outcome->hits = tally.hits;
                 *have_hits = true;
@@ -164,6 +121,7 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const ch
             break;
         }
         if (!*have_hits) {
+            outcome->throws = tally.throws;
             outcome->hits = tally.hits;
             *have_hits = true;
         } else if (tally.hits != outcome->hits) {
@@ -177,15 +135,15 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const ch
 
 /* A leg of rank 0's alone: the other ranks sleep until it is done, so that its
  * times are those of a machine they leave alone. */
-static bool run_leg(const struct pimc_run_plan *plan, int threads, const char *label, struct pimc_leg *leg,
+static bool run_leg(const struct pimc_run_plan *plan, int threads, enum pimc_leg_name name, struct pimc_leg *leg,
                     struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
 {
     leg->runs = 0;
     if (all_ranks || plan->cluster == NULL || plan->cluster->ranks == 1)
-        return run_leg_here(plan, threads, label, leg, outcome, have_hits, all_ranks);
+        return run_leg_here(plan, threads, name, leg, outcome, have_hits, all_ranks);
     bool complete = true;
     if (plan->cluster->rank == 0)
-        complete = run_leg_here(plan, threads, label, leg, outcome, have_hits, false);
+        complete = run_leg_here(plan, threads, name, leg, outcome, have_hits, false);
     pimc_cluster_wait_for_rank0(plan->cluster);
     return complete;
 }
@@ -195,16 +153,16 @@ void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome)
     bool have_hits = false;
     memset(outcome, 0, sizeof *outcome);
     outcome->throws_requested = plan->throws;
-    outcome->throws = plan->throws;
+    outcome->throws = 0; /* until a run says what was made */
     outcome->hits_agree = true;
     outcome->threads = pimc_start_team(plan->threads);
     outcome->ranks = plan->rank0_only || plan->cluster == NULL ? 1 : plan->cluster->ranks;
 
-    bool complete = run_leg(plan, outcome->threads, "parallel", &outcome->parallel, outcome, &have_hits,
+    bool complete = run_leg(plan, outcome->threads, PIMC_LEG_PARALLEL, &outcome->parallel, outcome, &have_hits,
                             !plan->rank0_only);
     if (complete && plan->serial) {
         pimc_start_team(1);
-        complete = run_leg(plan, 1, "serial", &outcome->serial, outcome, &have_hits, false);
+        complete = run_leg(plan, 1, PIMC_LEG_SERIAL, &outcome->serial, outcome, &have_hits, false);
     }
     outcome->partial = !complete;
     /* Rank 0 alone ran the serial leg: every rank must still take the same path next. */
@@ -225,32 +183,46 @@ struct pimc_outcome pimc_outcome_of_run(const struct pimc_outcome *outcome, int 
             legs[i]->runs = 0;
         }
     }
+    /* A stop in run k (or the warm-up, before run 0) cut runs k and later: the
+     * ones before it completed in every leg. */
+    one.partial = outcome->partial && outcome->cut_run <= run;
+    if (!one.partial)
+        cut(&one, PIMC_LEG_NONE, 0);
     return one;
+}
+
+double pimc_std_error(uint64_t throws)
+{
+    const double p = M_PI / 4.0;
+    return throws > 0 ? 4.0 * sqrt(p * (1.0 - p) / (double)throws) : NAN;
 }
 
 struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, enum pimc_scaling scaling)
 {
-    struct pimc_figures f = {0};
-    const double n = (double)outcome->throws, p = (double)outcome->hits / n;
-    f.pi = 4.0 * p;
-    f.abs_error = fabs(f.pi - M_PI);
-    /* Binomial: hits ~ B(n, pi/4), so 4*hits/n has standard error 4*sqrt(p(1-p)/n). */
-    f.std_error = 4.0 * sqrt(p * (1.0 - p) / n);
-    /* With every throw a hit (or every one a miss) the binomial error is 0 and the
-     * estimate cannot be trusted at all: an infinite z-score fails verification. */
-    f.z_score = f.std_error > 0 ? (f.pi - M_PI) / f.std_error : (f.abs_error > 0 ? INFINITY : 0.0);
+    struct pimc_figures f = {.pi = NAN, .abs_error = NAN, .std_error = NAN, .z_score = NAN};
+    const double n = (double)outcome->throws;
+    f.has_estimate = outcome->throws > 0;
+    if (f.has_estimate) {
+        f.pi = 4.0 * (double)outcome->hits / n;
+        f.abs_error = fabs(f.pi - M_PI);
+        f.std_error = pimc_std_error(outcome->throws);
+        f.z_score = (f.pi - M_PI) / f.std_error;
+    }
+    /* Speeds are of complete runs of all the throws: a cut run's time is not
+     * one, and its prefix is fewer throws than it made. */
+    const bool whole = outcome->throws == outcome->throws_requested && f.has_estimate;
     const int workers = outcome->threads * (outcome->ranks > 1 ? outcome->ranks : 1);
-    if (outcome->parallel.runs > 0 && outcome->parallel.median_s > 0) {
+    if (whole && outcome->parallel.runs > 0 && outcome->parallel.median_s > 0) {
         f.throws_per_s = n / outcome->parallel.median_s;
         f.throws_per_s_per_thread = f.throws_per_s / workers;
     }
-    /* Speedup compares the same throws: only when both legs completed. */
-    if (!outcome->partial && outcome->serial.runs > 0 && outcome->parallel.median_s > 0) {
+    /* Speedup compares the same throws: complete runs of both legs. */
+    if (whole && outcome->serial.runs > 0 && outcome->parallel.runs > 0 && outcome->parallel.median_s > 0) {
         const double ratio = outcome->serial.median_s / outcome->parallel.median_s;
         f.has_speedup = true;
         f.speedup = scaling == PIMC_WEAK ? ratio * workers : ratio;
         f.efficiency = scaling == PIMC_WEAK ? ratio : ratio / workers;
     }
-    f.verified = outcome->hits_agree && fabs(f.z_score) <= PIMC_VERIFY_SIGMAS;
+    f.verified = f.has_estimate && outcome->hits_agree && fabs(f.z_score) <= PIMC_VERIFY_SIGMAS;
     return f;
 }

@@ -32,16 +32,32 @@ struct pimc_run_plan {
 
 /* One timed leg (the parallel or the serial run), over its repeats. */
 struct pimc_leg {
-    int runs; /* timed runs completed; 0 when the leg did not run */
+    /* Timed runs completed; 0 when the leg did not run. Or 1 when a stop cut
+     * the first timed run of the first leg: that run is the result then. */
+    int runs;
     double median_s, min_s, max_s;
     double seconds[PIMC_MAX_RUNS]; /* each run's time, in the order run */
 };
 
+/* The legs of a run, to say which one a stop request cut. */
+enum pimc_leg_name { PIMC_LEG_NONE, PIMC_LEG_PARALLEL, PIMC_LEG_SERIAL };
+#define PIMC_WARM_UP_RUN (-1) /* cut_run of a stop in a leg's untimed warm-up */
+
 struct pimc_outcome {
     uint64_t throws_requested;
-    uint64_t throws; /* made: fewer than requested only when stopped in the first run */
+    /* The throws the result stands for, and their hits. All those requested
+     * once one timed run completed. When a stop came before that, the longest
+     * run of throws from the stream's start that was made whole (0 when it
+     * came in the warm-up): a fresh run of `throws` throws gives these hits. */
+    uint64_t throws;
     uint64_t hits;
-    bool partial;    /* stopped before every run completed */
+    /* A stop request ended it before every run asked was done: cut_leg and
+     * cut_run say where. What completed before is complete: with throws ==
+     * throws_requested the result is whole, and so is every timed run it
+     * counts. */
+    bool partial;
+    enum pimc_leg_name cut_leg; /* PIMC_LEG_NONE unless partial */
+    int cut_run;                /* the timed run cut, from 0, or PIMC_WARM_UP_RUN */
     bool hits_agree; /* every complete run, parallel or serial, gave the same hits */
     int threads;     /* per rank: what the OpenMP runtime gave */
     int ranks;       /* that took part in the parallel run */
@@ -49,12 +65,20 @@ struct pimc_outcome {
 };
 
 struct pimc_figures {
+    bool has_estimate; /* some throws were made; else pi and its errors are NAN */
     double pi, abs_error, std_error, z_score;
     double throws_per_s, throws_per_s_per_thread;
     bool has_speedup;
     double speedup, efficiency;
-    bool verified; /* within PIMC_VERIFY_SIGMAS standard errors, and hits agree */
+    bool verified; /* an estimate within PIMC_VERIFY_SIGMAS standard errors, and hits agree */
 };
+
+/* The binomial standard error of an estimate 4*hits/throws of pi: hits ~
+ * B(throws, p) with p = pi/4, the true probability of a hit, so the error is
+ * 4*sqrt(p(1-p)/throws). Of the true p, not of the estimate: that is 0 when
+ * every throw hits (or misses), which a valid run of a few throws does, and
+ * would make any distance from pi "infinitely many" errors. NAN for 0 throws. */
+double pimc_std_error(uint64_t throws);
 
 #define PIMC_VERIFY_SIGMAS 5.0
 #define PIMC_NOISY_SPREAD 1.2 /* max/min of repeated times past which a warning is due */
@@ -69,7 +93,8 @@ enum pimc_scaling { PIMC_STRONG, PIMC_WEAK };
 struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, enum pimc_scaling scaling);
 
 /* The same outcome with one timed run of each leg in place of all of them: the
- * record of repeat number `run`. */
+ * record of repeat number `run`. It is complete when the run completed in
+ * every leg that has it, and otherwise cut where the outcome was. */
 struct pimc_outcome pimc_outcome_of_run(const struct pimc_outcome *outcome, int run);
 
 #endif

@@ -81,8 +81,11 @@ static void record_point(struct study *s, const struct pimc_outcome *outcome)
         emit(s, &record);
     }
     s->outcomes[s->points] = *outcome;
-    s->summary[s->points] = record_of(s, &s->outcomes[s->points], runs > 1 ? "median" : "0");
-    if (runs > 1)
+    s->summary[s->points] = record_of(s, &s->outcomes[s->points], s->options->repeats > 1 ? "median" : "0");
+    /* The medians; and the point's row when no row of a run says where a stop
+     * cut it (in the warm-up, or in a run after the last one completed). */
+    const bool cut_unrecorded = outcome->partial && (runs == 0 || outcome->cut_run >= runs);
+    if (runs > 1 || cut_unrecorded)
         emit(s, &s->summary[s->points]);
     s->result.verified = s->result.verified && s->summary[s->points].figures.verified;
     s->result.partial = s->result.partial || outcome->partial;
@@ -118,7 +121,7 @@ static void scaling_study(struct study *s)
         measure(s, threads, s->scaling == PIMC_WEAK ? o->throws * workers : o->throws, false, false, &outcome);
         outcome.serial = baseline.parallel;
         /* Strong scaling throws the same darts: the same hits, or something is wrong. */
-        if (s->scaling == PIMC_STRONG && !outcome.partial && outcome.hits != baseline.hits)
+        if (s->scaling == PIMC_STRONG && outcome.throws == outcome.throws_requested && outcome.hits != baseline.hits)
             outcome.hits_agree = false;
         record_point(s, &outcome);
     }

@@ -193,7 +193,7 @@ PY
     run --separate-stderr -2 "$PIMC" --seed 5 --checkpoint "$TMP/hits.json" 3e8
     [[ $stderr == *'"hits" must be an integer from 0 to "throws_done" (300000000)'* ]]
     run --separate-stderr -2 "$PIMC" --seed 5 --checkpoint "$TMP" 3e8
-    [[ $stderr == *"is not a regular file"* ]]
+    [[ $stderr == *"is a directory, not a regular file"* ]]
 }
 
 @test "bad checkpoint options: exit 2 before any work" {

@@ -235,9 +235,11 @@ PY
 }
 
 @test "verification: an estimate more than 5 standard errors off exits 3" {
-    run --separate-stderr -3 "$PIMC" -t 1 1
+    # Seed 699430's first 10 throws hit once: pi ~ 0.4, 5.28 standard errors
+    # (of p = pi/4, 10 throws) below pi. One throw is never that far.
+    run --separate-stderr -3 "$PIMC" -t 1 --seed 699430 10
     [[ $stderr == *"verification FAILED"* ]]
-    [[ $output == *"verification  FAILED"* ]]
+    [[ $output == *"verification  FAILED: estimate 5.28 standard errors from pi (limit 5)"* ]]
 }
 
 @test "16 concurrent appenders: 16 whole rows and one header" {

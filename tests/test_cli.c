@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void counts(void)
 {
@@ -139,10 +140,114 @@ static void defaults_and_sources(void)
            "options after THROWS are read too; seed in hex");
 }
 
+/* A value that starts with - is the value of the option before it. */
+static void option_values(void)
+{
+    static const char *const bad[][4] = {
+        /* argv[1], argv[2], the option the message must name */
+        {"--seed", "-1", "--seed '-1'"},  {"-t", "-1", "--threads '-1'"},     {"--thr", "-2", "--threads '-2'"},
+        {"-qt", "-3", "--threads '-3'"},  {"--repeat", "-4", "--repeat '-4'"}, {"-s", "-5", "--seed '-5'"},
+    };
+    char error[512];
+    struct pimc_options o;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const enum pimc_cli_outcome r = parse(&o, error, sizeof error, 3, bad[i][0], bad[i][1]);
+        tap_ok(r == PIMC_CLI_ERROR && strstr(error, bad[i][2]) != NULL && strstr(error, "throws") == NULL,
+               "'%s %s' names the option, not THROWS: %s", bad[i][0], bad[i][1], error);
+    }
+    enum pimc_cli_outcome r = parse(&o, error, sizeof error, 4, "--csv", "-5.csv", "1e6");
+    tap_ok(r == PIMC_CLI_RUN && strcmp(o.csv_path, "-5.csv") == 0 && o.throws == 1000000,
+           "--csv -5.csv 1e6: a file named -5.csv, and 1e6 throws");
+    r = parse(&o, error, sizeof error, 3, "--csv=-5.csv", "-5");
+    tap_ok(r == PIMC_CLI_ERROR && strstr(error, "throws '-5' is negative") != NULL,
+           "-5 where THROWS stands is still a negative count: %s", error);
+}
+
+/* Options that cannot apply together: refused, both named, never one dropped. */
+static void combinations(void)
+{
+    static const char *const bad[][6] = {
+        {"--sweep", "1,2", "-t", "1", "--threads does not apply to --sweep"},
+        {"--sweep", "1,2", "--no-serial", NULL, "--no-serial does not apply to --sweep"},
+        {"--sizes", "1e4,1e5", "--no-serial", NULL, "--no-serial does not apply to --sizes"},
+        {"--sweep", "1,2", "--json", "--markdown", "--markdown prints the study's table and --json"},
+        {"--sizes", "1e4", "-q", "--markdown", "--quiet prints no table"},
+    };
+    char error[512];
+    struct pimc_options o;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const int argc = bad[i][3] != NULL ? 5 : 4;
+        const enum pimc_cli_outcome r = parse(&o, error, sizeof error, argc, bad[i][0], bad[i][1], bad[i][2],
+                                              bad[i][3]);
+        tap_ok(r == PIMC_CLI_ERROR && strstr(error, bad[i][4]) != NULL, "%s %s %s %s: refused: %s", bad[i][0],
+               bad[i][1], bad[i][2], bad[i][3] ? bad[i][3] : "", error);
+    }
+    enum pimc_cli_outcome r = parse(&o, error, sizeof error, 5, "--sizes", "1e4,1e5", "-t", "2");
+    tap_ok(r == PIMC_CLI_RUN && o.threads == 2, "--sizes with -t: the threads of its parallel runs");
+    r = parse(&o, error, sizeof error, 5, "--checkpoint", "/nonexistent-dir/c.json", "--no-serial", "1e6");
+    tap_ok(r == PIMC_CLI_RUN && !o.serial, "--checkpoint with --no-serial: honoured (no serial leg either way)");
+
+    /* One file in two roles. */
+    char dir[] = "/tmp/test_cli_XXXXXX", a[64], b[64], c[64];
+    if (mkdtemp(dir) == NULL)
+        return;
+    snprintf(a, sizeof a, "%s/x.csv", dir);
+    snprintf(b, sizeof b, "%s/./x.csv", dir);
+    snprintf(c, sizeof c, "%s/y.csv", dir);
+    r = parse(&o, error, sizeof error, 6, "--csv", a, "--checkpoint", b, "1e6");
+    tap_ok(r == PIMC_CLI_ERROR && strstr(error, "--csv") != NULL && strstr(error, "--checkpoint") != NULL &&
+               strstr(error, "same file") != NULL,
+           "--csv X --checkpoint ./X (neither there yet): refused naming both: %s", error);
+    FILE *f = fopen(a, "w");
+    if (f != NULL)
+        fclose(f);
+    if (symlink(a, c) != 0)
+        c[0] = '\0';
+    r = parse(&o, error, sizeof error, 5, "--csv", a, "--check", c);
+    tap_ok(r == PIMC_CLI_ERROR && strstr(error, "--csv") != NULL && strstr(error, "--check") != NULL,
+           "--csv X --check LINK-TO-X: refused naming both: %s", error);
+    r = parse(&o, error, sizeof error, 6, "--csv", c, "--checkpoint", b, "1e6");
+    tap_ok(r == PIMC_CLI_ERROR, "--csv LINK-TO-X --checkpoint X: refused");
+    snprintf(b, sizeof b, "%s/z.csv", dir);
+    r = parse(&o, error, sizeof error, 6, "--csv", a, "--checkpoint", b, "1e6");
+    tap_ok(r == PIMC_CLI_RUN, "two files: fine");
+    unlink(c);
+    unlink(a);
+    rmdir(dir);
+}
+
+/* OMP_NUM_THREADS as libgomp takes it (its own parser's rules, tried on libgomp 12). */
+static void omp_num_threads_forms(void)
+{
+    static const struct {
+        const char *value;
+        int threads; /* 0: refused, as libgomp refuses it */
+    } cases[] = {
+        {" 2", 2}, {"2 ", 2}, {" 2 , 4 ", 2}, {"+2", 2}, {"00003", 3}, {"\t3", 3}, {"8,2", 8},
+        {"2,", 0}, {"2,,3", 0}, {"0", 0}, {"2,0", 0}, {"3,x", 0}, {"2x", 0}, {"-2", 0}, {" ", 0},
+    };
+    char error[512];
+    struct pimc_options o;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        setenv("OMP_NUM_THREADS", cases[i].value, 1);
+        const enum pimc_cli_outcome r = parse(&o, error, sizeof error, 1);
+        if (cases[i].threads > 0)
+            tap_ok(r == PIMC_CLI_RUN && o.threads == cases[i].threads, "OMP_NUM_THREADS='%s': %d threads",
+                   cases[i].value, cases[i].threads);
+        else
+            tap_ok(r == PIMC_CLI_ERROR && strstr(error, "OMP_NUM_THREADS=") != NULL,
+                   "OMP_NUM_THREADS='%s' refused, as libgomp does: %s", cases[i].value, error);
+    }
+    unsetenv("OMP_NUM_THREADS");
+}
+
 int main(void)
 {
     counts();
     refusals();
     defaults_and_sources();
+    option_values();
+    combinations();
+    omp_num_threads_forms();
     return tap_done();
 }

@@ -32,10 +32,12 @@ static void formulas(void)
     struct pimc_outcome o = {.throws_requested = 100, .throws = 100, .hits = 75, .hits_agree = true, .threads = 4,
                              .parallel = {.runs = 1, .median_s = 0.5}, .serial = {.runs = 1, .median_s = 1.8}};
     struct pimc_figures f = pimc_figures_of(&o, PIMC_STRONG);
-    /* By hand: 4 sqrt(0.75 * 0.25 / 100) = 4 sqrt(3/1600) = sqrt(3)/10; z = (3 - pi) / that. */
-    tap_ok(fabs(f.pi - 3.0) < 1e-15 && fabs(f.std_error - 0.17320508075688773) < 1e-15 &&
-               fabs(f.z_score - -0.8174855666534049) < 1e-12,
-           "75 hits of 100: pi 3, standard error sqrt(3)/10 = %.6f, z -0.8175 (%.4f)", f.std_error, f.z_score);
+    /* By hand: the binomial error of the true p = pi/4, 4 sqrt(p (1 - p) / 100) = 0.1642183367736324 (of the
+     * estimate's p = 0.75 it would be sqrt(3)/10); z = (3 - pi) / that = -0.8622219440997763. */
+    tap_ok(fabs(f.pi - 3.0) < 1e-15 && fabs(f.std_error - 0.1642183367736324) < 1e-15 &&
+               fabs(f.z_score - -0.8622219440997763) < 1e-12,
+           "75 hits of 100: pi 3, standard error of p = pi/4 0.164218 (%.6f), z -0.8622 (%.4f)", f.std_error,
+           f.z_score);
     tap_ok(f.has_speedup && fabs(f.speedup - 3.6) < 1e-12 && fabs(f.efficiency - 0.9) < 1e-12 &&
                fabs(f.throws_per_s - 200) < 1e-9 && fabs(f.throws_per_s_per_thread - 50) < 1e-9,
            "speedup = serial/parallel = 3.6, efficiency 0.9 on 4 threads, 200 throws/s, 50 per thread");
@@ -45,16 +47,20 @@ static void formulas(void)
     tap_ok(f.has_speedup && fabs(f.efficiency - 3.6) < 1e-12 && fabs(f.speedup - 14.4) < 1e-12,
            "weak scaling: efficiency = T1/Tp = 3.6, scaled speedup = threads * T1/Tp = 14.4");
 
-    o.partial = true;
+    o.throws = 60; /* a stop cut the first run: the result is the stream's first 60 throws */
     f = pimc_figures_of(&o, PIMC_STRONG);
-    tap_ok(!f.has_speedup, "a partial run has no speedup: its legs did not throw the same darts");
+    tap_ok(!f.has_speedup && f.throws_per_s == 0, "a run cut short has no speedup and no speed: its time is of "
+                                                  "more throws than it counts");
 
-    o.partial = false;
+    o.throws = 100;
     o.hits_agree = false;
     tap_ok(!pimc_figures_of(&o, PIMC_STRONG).verified, "runs that disagree on the hits fail verification");
 
-    struct pimc_outcome all_hits = {.throws = 1, .hits = 1, .hits_agree = true, .threads = 1};
-    tap_ok(!pimc_figures_of(&all_hits, PIMC_STRONG).verified, "one throw (standard error 0, error 0.86) fails verification");
+    /* One throw is a hit or a miss: pi 4 or 0, 0.52 or 1.91 standard errors (1.642) from pi. */
+    struct pimc_outcome one = {.throws_requested = 1, .throws = 1, .hits = 1, .hits_agree = true, .threads = 1};
+    tap_ok(pimc_figures_of(&one, PIMC_STRONG).verified, "one throw that hits passes verification");
+    one.hits = 0;
+    tap_ok(pimc_figures_of(&one, PIMC_STRONG).verified, "one throw that misses passes verification");
 }
 
 static void within_five_sigma(enum pimc_rng rng)
