@@ -42,6 +42,7 @@ int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_
         .rng = options->rng,
         .kernel = pimc_kernel_resolve_for(options->rng, options->kernel),
         .threads = options->threads,
+        .schedule = options->schedule,
         .path = options->checkpoint_path,
         .interval_s = options->checkpoint_interval_s,
         .stop = stop,

@@ -645,5 +645,10 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         options->serial = false; /* a production run: the reference would double its cost */
     if (options->repeats == 0)
         options->repeats = options->check_path != NULL ? 5 : study ? 3 : 1;
+    /* The kernel reads no environment: OMP_SCHEDULE is read here and handed down. */
+    const char *schedule = getenv("OMP_SCHEDULE");
+    if (schedule != NULL && !pimc_schedule_parse(schedule, &options->schedule))
+        return fail(error, size, "OMP_SCHEDULE='%s' is not a schedule; use static, dynamic, guided or auto, "
+                                 "optionally with a chunk (e.g. dynamic,4), or unset it", schedule);
     return choose_threads(options, threads_option, error, size);
 }

@@ -123,6 +123,7 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const ch
     pimc_cluster_share(cluster, plan->throws, &first, &share);
     if (plan->warm_up) {
         struct pimc_throw_job warm = {.rng = plan->rng, .kernel = plan->kernel, .seed = plan->seed, .threads = threads,
+                                      .schedule = plan->schedule,
                                       .first_throw = first, .throws = share < WARM_UP_THROWS ? share : WARM_UP_THROWS,
                                       .stop = plan->stop};
         stopped = pimc_cluster_sum(cluster, pimc_throw_parallel(&warm).throws) <
@@ -137,6 +138,7 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, const ch
             .first_throw = first,
             .throws = share,
             .threads = threads,
+            .schedule = plan->schedule,
             .stop = plan->stop,
         };
         const bool show_progress = plan->show_progress && cluster->rank == 0;

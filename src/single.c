@@ -36,6 +36,7 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
         .throws = options->throws,
         .threads = options->threads,
         .repeats = options->repeats,
+        .schedule = options->schedule,
         .serial = options->serial,
         .warm_up = options->repeats > 1, /* a repeated run's figures should not include a cold first run */
         .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),

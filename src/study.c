@@ -168,6 +168,7 @@ static struct study_result study(const struct pimc_options *options, const struc
         .kernel = pimc_kernel_resolve_for(options->rng, options->kernel),
         .seed = options->seed,
         .repeats = options->repeats,
+        .schedule = options->schedule,
         .warm_up = true,
         .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
         .stop = stop,
