@@ -451,6 +451,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
         .run = options->repeats > 1 ? "median" : "0",
         .rng = rng,
         .nodes = 1,
+        .placement = pimc_probe_placement(outcome.threads),
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
 

@@ -76,7 +76,9 @@ int pimc_run_checkpointed(const struct pimc_options *options, const struct pimc_
             .throws_resumed = result.throws_resumed,
             .nodes = outcome->ranks > 1 ? context->nodes : 1,
             .checkpoint = options->checkpoint_path,
+            .placement = pimc_probe_placement(outcome->threads),
         };
+        pimc_warn_about_placement(&record.placement);
         pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
         if (options->json)
             pimc_print_json(stdout, &record);

@@ -38,7 +38,8 @@ static const char usage_text[] =
     "\n"
     "Studies (one process, a warm-up then --repeat timed runs for each point):\n"
     "      --sweep LIST    strong scaling over thread counts: 1,2,4,8 or 1-16 or pow2\n"
-    "                      (powers of two up to the usable CPUs, and that count)\n"
+    "                      (powers of two up to the usable cores, the cores, then all\n"
+    "                      hardware threads: a point marked \"hw threads\")\n"
     "      --weak          with --sweep: weak scaling, THROWS per thread\n"
     "      --sizes LIST    serial against parallel time as THROWS grows, e.g.\n"
     "                      1e4,1e5,1e6,1e7,1e8, and the break-even size\n"
@@ -78,7 +79,10 @@ static const char usage_tail[] =
     "\n"
     "Reporting: quote the median of several runs (--repeat), with the kernel, compiler\n"
     "and OMP_PROC_BIND/OMP_PLACES shown; more threads than CPUs (oversubscribed) and\n"
-    "runs under a millisecond are flagged and are not speed results.\n"
+    "runs under a millisecond are flagged and are not speed results. The topology line\n"
+    "(hwloc: cores x hardware threads, packages, NUMA nodes) and where the threads ran\n"
+    "are in the report and each row (cores, cores_used, ...); threads on the SMT\n"
+    "siblings of a core while cores are free are flagged SMT-SHARED (smt_shared).\n"
     "\n"
     "Exit status: 0 done; 1 run-time failure; 2 bad usage or input (nothing run);\n"
     "3 verification failed (|pi - estimate| over 5 standard errors, or the parallel and\n"
@@ -364,9 +368,11 @@ static enum pimc_cli_outcome parse_thread_list(const char *text, struct pimc_opt
         snprintf(item, sizeof item, "%.*s", (int)length, p);
         char *dash = strchr(item, '-');
         if (strcmp(item, "pow2") == 0) {
-            const int cpus = pimc_usable_cpus();
-            for (first = 1; first <= cpus; first *= 2)
+            /* Cores first; then all the hardware threads, a point the table marks. */
+            const int cores = pimc_usable_cores(), cpus = pimc_topology()->known ? pimc_topology()->cpus : cores;
+            for (first = 1; first <= cores; first *= 2)
                 add_thread_count(options->sweep_threads, &n, first);
+            add_thread_count(options->sweep_threads, &n, cores);
             add_thread_count(options->sweep_threads, &n, cpus);
         } else if (dash != NULL) {
             *dash = '\0';
@@ -427,6 +433,11 @@ static void print_version(void)
 #endif
     printf("OpenMP: %s %s\n", pimc_openmp_runtime(), pimc_openmp_version());
     printf("MPI: %s\n", PIMC_HAVE_MPI ? pimc_cluster_library() : "none (built without; -Dmpi=enabled adds it)");
+    struct pimc_context context;
+    char topology[256];
+    pimc_probe_context(&context);
+    pimc_describe_topology(&context.topology, topology, sizeof topology);
+    printf("host: %s, %s; %s\n", context.host, context.cpu_model, topology);
     /* One line per generator, "kernels" first: scripts read the default's paths from it. */
     for (int r = 0; r < PIMC_RNG_COUNT; r++) {
         const enum pimc_rng rng = (enum pimc_rng)r;

@@ -62,9 +62,11 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
             .rng = pimc_rng_name(plan.rng),
             .run = options->repeats > 1 ? "median" : "0",
             .nodes = outcome.ranks > 1 ? context->nodes : 1,
+            .placement = pimc_probe_placement(outcome.threads),
         };
         pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
         warn_about_measurement(&outcome, options->threads);
+        pimc_warn_about_placement(&record.placement);
         if (options->json)
             pimc_print_json(stdout, &record);
         else if (!options->quiet)

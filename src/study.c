@@ -25,6 +25,7 @@ struct study {
     struct study_result result;
     struct pimc_record summary[PIMC_MAX_LIST + 1]; /* one per point, for the table */
     struct pimc_outcome outcomes[PIMC_MAX_LIST + 1];
+    struct pimc_placement placement; /* of the point being recorded */
     int points;
 };
 
@@ -59,6 +60,7 @@ static struct pimc_record record_of(struct study *s, const struct pimc_outcome *
         .run = run,
         .rng = pimc_rng_name(s->plan.rng),
         .nodes = outcome->ranks > 1 ? s->context->nodes : 1,
+        .placement = s->placement,
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
     return record;
@@ -71,6 +73,8 @@ static void record_point(struct study *s, const struct pimc_outcome *outcome)
 {
     const int runs = outcome->parallel.runs;
     char run_name[16];
+    /* Where this point's team ran: its cores are the table's "CPU cores". */
+    s->placement = pimc_probe_placement(outcome->threads);
     for (int r = 0; r < runs; r++) {
         struct pimc_outcome one = pimc_outcome_of_run(outcome, r);
         if (strcmp(s->mode, "sizes") != 0)
@@ -142,6 +146,7 @@ static void warn_about_points(const struct study *s)
                             "and is not a speed result\n",
                     o->threads * on_host, on_host > 1 ? " (all ranks here)" : "",
                     on_host > 1 ? s->context->online_cpus : s->context->usable_cpus);
+        pimc_warn_about_placement(&s->summary[i].placement);
         if (o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s)
             fprintf(stderr, "pimc-omp: warning: %d threads, %llu throws: times spread from %.4g to %.4g s; "
                             "the machine is noisy\n",
