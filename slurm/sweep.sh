@@ -1,6 +1,6 @@
 #!/bin/bash
 # sweep.sh -- one whole-node Slurm job: pimc-omp --sweep pow2, the same throws on 1, 2, 4, ... threads
-# up to the node's CPUs, every run a row of one CSV. The one-job alternative to slurm/scaling.sh: no
+# up to the node's cores, then on all its hardware threads, every run a row of one CSV. The one-job alternative to slurm/scaling.sh: no
 # queueing between the runs, all on the same node, but the whole node is held for all of them.
 #
 #   sbatch [-A ACCOUNT] [-p PARTITION] [-t TIME] slurm/sweep.sh [THROWS] [PIMC-OMP OPTION...]

@@ -19,13 +19,29 @@ static bool read_schedstat(const char *path, struct pimc_task_account *task)
     return ok;
 }
 
+/* This thread's mask in a set as large as the kernel needs (a plain cpu_set_t
+ * holds 1024 CPUs, and the call fails on a kernel built for more): NULL on failure. */
+static cpu_set_t *own_mask(size_t *cpus)
+{
+    for (*cpus = 1024; *cpus <= (size_t)1 << 22; *cpus *= 2) {
+        cpu_set_t *mask = CPU_ALLOC(*cpus);
+        if (mask == NULL || sched_getaffinity(0, CPU_ALLOC_SIZE(*cpus), mask) == 0)
+            return mask;
+        CPU_FREE(mask);
+    }
+    return NULL;
+}
+
 static double steal_seconds(void)
 {
-    cpu_set_t mask;
+    size_t cpus;
+    cpu_set_t *mask = own_mask(&cpus);
     FILE *f = fopen("/proc/stat", "r");
-    if (f == NULL || sched_getaffinity(0, sizeof mask, &mask) != 0) {
+    if (f == NULL || mask == NULL) {
         if (f != NULL)
             fclose(f);
+        if (mask != NULL)
+            CPU_FREE(mask);
         return NAN;
     }
     char line[512];
@@ -35,12 +51,14 @@ static double steal_seconds(void)
         int cpu;
         unsigned long long v[8];
         if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
-                   &v[5], &v[6], &v[7]) == 9 && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &mask)) {
+                   &v[5], &v[6], &v[7]) == 9 && cpu >= 0 && (size_t)cpu < cpus &&
+            CPU_ISSET_S((size_t)cpu, CPU_ALLOC_SIZE(cpus), mask)) {
             ticks += (double)v[7];
             any = true;
         }
     }
     fclose(f);
+    CPU_FREE(mask);
     return any ? ticks / (double)sysconf(_SC_CLK_TCK) : NAN;
 }
 

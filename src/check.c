@@ -428,7 +428,8 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
     *sca = (struct leg){.kernel = PIMC_KERNEL_SCALAR, .threads = 1,
                         .throws = c->throws < SCALAR_LEG_THROWS ? c->throws : SCALAR_LEG_THROWS};
     struct leg *order[3] = {par, serial ? ser : NULL, scalar ? sca : NULL};
-    const struct pimc_run_plan base = {.rng = options->rng, .seed = c->seed, .stop = stop};
+    const struct pimc_run_plan base = {.rng = options->rng, .seed = c->seed, .schedule = options->schedule,
+                                       .stop = stop};
     if (!measure(order, &base, context->usable_cpus, options->repeats)) {
         fprintf(stderr, "pimc-omp: --check stopped by signal %d: no verdict\n", (int)*stop_signal);
         pimc_baseline_free(&baseline);
@@ -455,6 +456,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
         .run = options->repeats > 1 ? "median" : "0",
         .rng = rng,
         .nodes = 1,
+        .placement = pimc_probe_placement(outcome.threads),
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
 

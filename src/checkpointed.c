@@ -88,6 +88,7 @@ static int run_locked(const struct pimc_options *options, const struct pimc_cont
         .rng = options->rng,
         .kernel = pimc_kernel_resolve_for(options->rng, options->kernel),
         .threads = options->threads,
+        .schedule = options->schedule,
         .path = options->checkpoint_path,
         .interval_s = options->checkpoint_interval_s,
         .stop = stop,
@@ -122,7 +123,9 @@ static int run_locked(const struct pimc_options *options, const struct pimc_cont
             .throws_resumed = result.throws_resumed,
             .nodes = outcome->ranks > 1 ? context->nodes : 1,
             .checkpoint = options->checkpoint_path,
+            .placement = pimc_probe_placement(outcome->threads),
         };
+        pimc_warn_about_placement(&record.placement);
         pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
         /* A finished run's row was written when it finished: a second would
          * count it twice in any table built from the file. The row comes

@@ -40,7 +40,8 @@ static const char usage_text[] =
     "\n"
     "Studies (one process, a warm-up then --repeat timed runs for each point):\n"
     "      --sweep LIST    strong scaling over thread counts: 1,2,4,8 or 1-16 or pow2\n"
-    "                      (powers of two up to the usable CPUs, and that count)\n"
+    "                      (powers of two up to the usable cores, the cores, then all\n"
+    "                      hardware threads: a point marked \"hw threads\")\n"
     "      --weak          with --sweep: weak scaling, THROWS per thread\n"
     "      --sizes LIST    serial against parallel time as THROWS grows, e.g.\n"
     "                      1e4,1e5,1e6,1e7,1e8, and the break-even size\n"
@@ -106,7 +107,10 @@ static const char usage_tail[] =
     "\n"
     "Reporting: quote the median of several runs (--repeat), with the kernel, compiler\n"
     "and OMP_PROC_BIND/OMP_PLACES shown; more threads than CPUs (oversubscribed) and\n"
-    "runs under a millisecond are flagged and are not speed results.\n"
+    "runs under a millisecond are flagged and are not speed results. The topology line\n"
+    "(hwloc: cores x hardware threads, packages, NUMA nodes) and where the threads ran\n"
+    "are in the report and each row (cores, cores_used, ...); threads on the SMT\n"
+    "siblings of a core while cores are free are flagged SMT-SHARED (smt_shared).\n"
     "\n"
     "Exit status: 0 done (--check: pass, or inconclusive); 1 --check: a regression;\n"
     "2 bad usage or input (nothing run, nothing written; --check: an unusable\n"
@@ -447,9 +451,11 @@ static enum pimc_cli_outcome parse_thread_list(const char *text, struct pimc_opt
         snprintf(item, sizeof item, "%.*s", (int)length, p);
         char *dash = strchr(item, '-');
         if (strcmp(item, "pow2") == 0) {
-            const int cpus = pimc_usable_cpus();
-            for (first = 1; first <= cpus; first *= 2)
+            /* Cores first; then all the hardware threads, a point the table marks. */
+            const int cores = pimc_usable_cores(), cpus = pimc_topology()->known ? pimc_topology()->cpus : cores;
+            for (first = 1; first <= cores; first *= 2)
                 add_thread_count(options->sweep_threads, &n, first);
+            add_thread_count(options->sweep_threads, &n, cores);
             add_thread_count(options->sweep_threads, &n, cpus);
         } else if (dash != NULL) {
             *dash = '\0';
@@ -510,6 +516,11 @@ static void print_version(void)
 #endif
     printf("OpenMP: %s %s\n", pimc_openmp_runtime(), pimc_openmp_version());
     printf("MPI: %s\n", PIMC_HAVE_MPI ? pimc_cluster_library() : "none (built without; -Dmpi=enabled adds it)");
+    struct pimc_context context;
+    char topology[256];
+    pimc_probe_context(&context);
+    pimc_describe_topology(&context.topology, topology, sizeof topology);
+    printf("host: %s, %s; %s\n", context.host, context.cpu_model, topology);
     /* One line per generator, "kernels" first: scripts read the default's paths from it. */
     for (int r = 0; r < PIMC_RNG_COUNT; r++) {
         const enum pimc_rng rng = (enum pimc_rng)r;
@@ -882,5 +893,10 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     if (options->repeats == 0)
         options->repeats = options->check_path != NULL ? 5 : options->against_path != NULL ? PIMC_AGAINST_REPEATS
                            : study ? 3 : 1;
+    /* The kernel reads no environment: OMP_SCHEDULE is read here and handed down. */
+    const char *schedule = getenv("OMP_SCHEDULE");
+    if (schedule != NULL && !pimc_schedule_parse(schedule, &options->schedule))
+        return fail(error, size, "OMP_SCHEDULE='%s' is not a schedule; use static, dynamic, guided or auto, "
+                                 "optionally with a chunk (e.g. dynamic,4), or unset it", schedule);
     return choose_threads(options, threads_option, error, size);
 }

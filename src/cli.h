@@ -39,6 +39,7 @@ struct pimc_options {
     enum pimc_kernel kernel;    /* as asked: may be AUTO */
     enum pimc_rng rng;          /* the stream's generator (default Philox) */
     bool serial;                /* also time a 1-thread run of the same throws */
+    struct pimc_schedule schedule; /* the kernel loop's, from OMP_SCHEDULE ({0}: the kernel's own) */
     int repeats;          /* default 1, or 3 in a study */
     const char *csv_path; /* NULL: no CSV */
     bool json;

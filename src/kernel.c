@@ -29,10 +29,12 @@
 #include "ars.h"
 #include "philox.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define PIMC_X86 1
@@ -286,7 +288,7 @@ __attribute__((target("avx2"))) static uint64_t block_hits_avx2(uint64_t seed, u
 
 /* vaesenc has a latency of 3-5 cycles and issues once a cycle: 8 blocks of
  * state in flight keep the AES unit busy, and 8 groups x 4 blocks make one
- * iteration 64 throws, the granule pimc_block_throws keeps to. */
+ * iteration 64 throws, the granule pimc_plan_work keeps to. */
 #ifndef ARS512_GROUPS
 #define ARS512_GROUPS 8
 #endif
@@ -680,35 +682,241 @@ uint64_t pimc_count_hits(enum pimc_rng rng, enum pimc_kernel kernel, uint64_t se
     return count_hits_with(path_of(rng, kernel), seed, first_throw, count);
 }
 
-uint64_t pimc_block_throws(uint64_t throws)
+/* ---- the work plan: blocks and waves from the throws and the threads -------- */
+
+#define GRAIN_THROWS UINT64_C(64) /* the widest path's iteration: 32 Philox blocks in 4 zmm, or 8 x 4 ARS blocks */
+#define MIN_BLOCKS_PER_THREAD UINT64_C(8)
+#define MAX_BLOCKS_PER_THREAD_PER_WAVE UINT64_C(256)
+
+struct pimc_work_plan pimc_plan_work(uint64_t throws, int threads)
 {
-    const uint64_t smallest = UINT64_C(1) << 12, largest = UINT64_C(1) << 20;
-    uint64_t block = throws / 256;
-    if (block < smallest)
-        return smallest;
-    if (block > largest)
-        return largest;
-    return block & ~UINT64_C(63); /* whole vector iterations */
+    struct pimc_work_plan plan = {0};
+    const uint64_t t = threads > 0 ? (uint64_t)threads : 1;
+    const uint64_t units = throws / GRAIN_THROWS;
+    if (throws == 0)
+        return plan;
+    uint64_t per_thread = 1; /* blocks */
+    if (throws / t >= PIMC_BLOCK_MIN_THROWS) {
+        /* Blocks of at most 2^20 throws: in 64-throw units, so that rounding
+         * up to whole units cannot pass the bound. */
+        const uint64_t most_units = t * (PIMC_BLOCK_MAX_THROWS / GRAIN_THROWS);
+        per_thread = units / most_units + (units % most_units != 0);
+        if (per_thread < MIN_BLOCKS_PER_THREAD) {
+            const uint64_t fit = throws / (t * PIMC_BLOCK_MIN_THROWS); /* >= 1 */
+            per_thread = fit < MIN_BLOCKS_PER_THREAD ? fit : MIN_BLOCKS_PER_THREAD;
+        }
+        plan.blocks = t * per_thread;
+        plan.wave_blocks = t * (per_thread < MAX_BLOCKS_PER_THREAD_PER_WAVE ? per_thread
+                                                                            : MAX_BLOCKS_PER_THREAD_PER_WAVE);
+    } else {
+        /* Too few throws to give every thread a block of 2^12: fewer blocks than
+         * threads, each of about 2^12 (and whole units), all in one wave. */
+        plan.blocks = throws / PIMC_BLOCK_MIN_THROWS + (throws % PIMC_BLOCK_MIN_THROWS != 0);
+        if (plan.blocks > units)
+            plan.blocks = units > 0 ? units : 1;
+        plan.wave_blocks = plan.blocks;
+    }
+    plan.unit_quotient = units / plan.blocks;
+    plan.unit_remainder = units % plan.blocks;
+    plan.largest_block = GRAIN_THROWS * (plan.unit_quotient + (plan.unit_remainder != 0)) + throws % GRAIN_THROWS;
+    return plan;
 }
+
+static uint64_t block_start(const struct pimc_work_plan *plan, uint64_t b)
+{
+    const uint64_t longer = b < plan->unit_remainder ? b : plan->unit_remainder;
+    return GRAIN_THROWS * (b * plan->unit_quotient + longer);
+}
+
+void pimc_plan_block(const struct pimc_work_plan *plan, uint64_t throws, uint64_t b, uint64_t *first, uint64_t *end)
+{
+    *first = block_start(plan, b);
+    *end = b + 1 < plan->blocks ? block_start(plan, b + 1) : throws; /* the last takes the odd throws */
+}
+
+double pimc_modelled_seconds(uint64_t throws, int threads, const struct pimc_busy_model *model)
+{
+    const struct pimc_work_plan plan = pimc_plan_work(throws, threads);
+    const uint64_t t = threads > 0 ? (uint64_t)threads : 1;
+    if (plan.blocks == 0)
+        return 0.0;
+    const double round_s = (double)plan.largest_block / model->throws_per_s + model->block_cost_s;
+    const double loop_s = model->loop_cost_s + model->loop_cost_per_thread_s * (double)t;
+    /* Every wave but the last is whole; a wave of w blocks is ceil(w / t) rounds. */
+    const uint64_t full = plan.blocks / plan.wave_blocks, last = plan.blocks % plan.wave_blocks;
+    const double full_rounds = (double)((plan.wave_blocks + t - 1) / t);
+    double seconds = (double)full * (full_rounds * round_s + loop_s);
+    if (last > 0)
+        seconds += (double)((last + t - 1) / t) * round_s + loop_s;
+    return seconds;
+}
+
+double pimc_modelled_busy(uint64_t throws, int threads, const struct pimc_busy_model *model)
+{
+    const double seconds = pimc_modelled_seconds(throws, threads, model);
+    const double work = (double)throws / model->throws_per_s;
+    return seconds > 0 ? work / ((threads > 0 ? threads : 1) * seconds) : 1.0;
+}
+
+/* ---- the schedule ------------------------------------------------------------ */
+
+static const char *skip_spaces(const char *p)
+{
+    while (isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+/* The word at p, any case: returns the text after it, or NULL when p does not start with it. */
+static const char *word_at(const char *p, const char *word)
+{
+    const size_t n = strlen(word);
+    return strncasecmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+bool pimc_schedule_parse(const char *text, struct pimc_schedule *schedule)
+{
+    static const struct {
+        const char *name;
+        enum pimc_schedule_kind kind;
+    } kinds[] = {{"static", PIMC_SCHEDULE_STATIC}, {"dynamic", PIMC_SCHEDULE_DYNAMIC},
+                 {"guided", PIMC_SCHEDULE_GUIDED}, {"auto", PIMC_SCHEDULE_AUTO}};
+    const char *p = skip_spaces(text), *after;
+    *schedule = (struct pimc_schedule){PIMC_SCHEDULE_DEFAULT, 0};
+    if (*p == '\0')
+        return true;
+    /* The monotonic modifiers say how a thread's chunks are ordered: no
+     * bearing on sums, so they are accepted and not kept. */
+    if ((after = word_at(p, "nonmonotonic")) != NULL || (after = word_at(p, "monotonic")) != NULL) {
+        after = skip_spaces(after);
+        if (*after != ':')
+            return false;
+        p = skip_spaces(after + 1);
+    }
+    size_t k = 0;
+    while (k < sizeof kinds / sizeof *kinds && (after = word_at(p, kinds[k].name)) == NULL)
+        k++;
+    if (k == sizeof kinds / sizeof *kinds)
+        return false;
+    p = skip_spaces(after);
+    int chunk = 0;
+    if (*p == ',') {
+        p = skip_spaces(p + 1);
+        if (!isdigit((unsigned char)*p) || kinds[k].kind == PIMC_SCHEDULE_AUTO)
+            return false;
+        long long value = 0;
+        for (; isdigit((unsigned char)*p); p++) {
+            value = 10 * value + (*p - '0');
+            if (value > 1000000000LL)
+                return false;
+        }
+        if (value < 1)
+            return false;
+        chunk = (int)value;
+        p = skip_spaces(p);
+    }
+    if (*p != '\0')
+        return false;
+    *schedule = (struct pimc_schedule){kinds[k].kind, chunk};
+    return true;
+}
+
+/* ---- the parallel loop -------------------------------------------------------- */
 
 static bool stop_requested(const struct pimc_throw_job *job)
 {
     return job->stop != NULL && atomic_load_explicit(job->stop, memory_order_relaxed);
 }
 
+/* Hits of the job's throws [first, end) (counted from its first throw), added
+ * to the grid's cells when it has one. */
+static uint64_t throw_range(const struct pimc_throw_job *job, struct path path, uint64_t first, uint64_t end)
+{
+    const uint64_t from = job->first_throw + first, to = job->first_throw + end;
+    if (job->grid == 0)
+        return count_hits_with(path, job->seed, from, to - from);
+    const uint64_t first_cell = job->first_throw / job->grid;
+    uint64_t hits = 0;
+    for (uint64_t a = from; a < to;) {
+        const uint64_t cell = a / job->grid;
+        const uint64_t cell_end = to - cell * job->grid > job->grid ? (cell + 1) * job->grid : to;
+        const uint64_t h = count_hits_with(path, job->seed, a, cell_end - a);
+        atomic_fetch_add_explicit(&job->cell_hits[cell - first_cell], h, memory_order_relaxed);
+        atomic_fetch_add_explicit(&job->cell_throws[cell - first_cell], cell_end - a, memory_order_relaxed);
+        hits += h;
+        a = cell_end;
+    }
+    return hits;
+}
+
 /* A block of a stopped wave that no thread began. */
 #define BLOCK_SKIPPED UINT64_MAX
+
+/* Block b of the wave that starts at block `from`; its hits also go to
+ * block_hits[b - from] (BLOCK_SKIPPED when a stop request skipped it) when the
+ * caller keeps them. */
+static inline void throw_block(const struct pimc_throw_job *job, struct path path, const struct pimc_work_plan *plan,
+                               uint64_t from, uint64_t b, uint64_t *block_hits, uint64_t *hits, uint64_t *made)
+{
+    if (stop_requested(job)) {
+        if (block_hits != NULL)
+            block_hits[b - from] = BLOCK_SKIPPED;
+        return;
+    }
+    uint64_t first, end;
+    pimc_plan_block(plan, job->throws, b, &first, &end);
+    const uint64_t block_hit_count = throw_range(job, path, first, end);
+    if (block_hits != NULL)
+        block_hits[b - from] = block_hit_count;
+    *hits += block_hit_count;
+    *made += end - first;
+    if (job->throws_done != NULL)
+        atomic_fetch_add_explicit(job->throws_done, end - first, memory_order_relaxed);
+}
+
+/* One wave, blocks [from, to), as one parallel loop with the job's schedule:
+ * each kind is its own pragma, so that no OpenMP state is set to choose it. */
+static void throw_wave(const struct pimc_throw_job *job, struct path path, const struct pimc_work_plan *plan,
+                       uint64_t from, uint64_t to, uint64_t *block_hits, uint64_t *hits, uint64_t *made)
+{
+    uint64_t h = 0, m = 0;
+    const int chunk = job->schedule.chunk > 0 ? job->schedule.chunk : 1;
+    switch (job->schedule.kind) {
+    case PIMC_SCHEDULE_STATIC:
+        if (job->schedule.chunk > 0) {
+#pragma omp parallel for num_threads(job->threads) schedule(static, chunk) reduction(+ : h, m)
+            for (uint64_t b = from; b < to; b++)
+                throw_block(job, path, plan, from, b, block_hits, &h, &m);
+        } else {
+#pragma omp parallel for num_threads(job->threads) schedule(static) reduction(+ : h, m)
+            for (uint64_t b = from; b < to; b++)
+                throw_block(job, path, plan, from, b, block_hits, &h, &m);
+        }
+        break;
+    case PIMC_SCHEDULE_GUIDED:
+#pragma omp parallel for num_threads(job->threads) schedule(guided, chunk) reduction(+ : h, m)
+        for (uint64_t b = from; b < to; b++)
+            throw_block(job, path, plan, from, b, block_hits, &h, &m);
+        break;
+    case PIMC_SCHEDULE_AUTO:
+#pragma omp parallel for num_threads(job->threads) schedule(auto) reduction(+ : h, m)
+        for (uint64_t b = from; b < to; b++)
+            throw_block(job, path, plan, from, b, block_hits, &h, &m);
+        break;
+    default: /* PIMC_SCHEDULE_DEFAULT, PIMC_SCHEDULE_DYNAMIC */
+#pragma omp parallel for num_threads(job->threads) schedule(dynamic, chunk) reduction(+ : h, m)
+        for (uint64_t b = from; b < to; b++)
+            throw_block(job, path, plan, from, b, block_hits, &h, &m);
+        break;
+    }
+    *hits += h;
+    *made += m;
+}
 
 struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
 {
     const struct path path = path_of(job->rng, job->kernel);
-    const uint64_t block = pimc_block_throws(job->throws);
-    const uint64_t blocks = job->throws / block + (job->throws % block != 0);
-    /* Blocks go out in waves, one parallel loop each, so that a stop request
-     * skips at most one wave of block claims, not the rest of 2^63 throws. A
-     * wave is long enough (256 blocks a thread) that its closing barrier costs
-     * well under 1%. */
-    const uint64_t wave = 256 * (uint64_t)job->threads;
+    const struct pimc_work_plan plan = pimc_plan_work(job->throws, job->threads);
     uint64_t hits = 0, throws_made = 0;
     /* Under a stop request each thread skips the blocks it has not begun, so
      * the blocks of a stopped wave that got done need not be its first ones (a
@@ -717,44 +925,26 @@ struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job)
      * throw only: throws that a fresh run of that many gives, with the same
      * hits. Each wave keeps its blocks' hits for that; short of memory for it,
      * a stopped wave counts for nothing. */
-    const uint64_t wave_blocks = blocks < wave ? blocks : wave;
-    uint64_t *block_hits = job->stop != NULL ? malloc(wave_blocks * sizeof *block_hits) : NULL;
-
-    /* Blocks cost the same, but a shared machine does not give every thread the
-     * same CPU time: dynamic,1 lets the faster thread take the slack. */
-    if (getenv("OMP_SCHEDULE") == NULL)
-        omp_set_schedule(omp_sched_dynamic, 1);
-
-    for (uint64_t wave_start = 0; wave_start < blocks && !stop_requested(job); wave_start += wave) {
-        const uint64_t wave_end = blocks - wave_start < wave ? blocks : wave_start + wave;
-        uint64_t wave_hits = 0, wave_throws = 0;
-#pragma omp parallel for num_threads(job->threads) schedule(runtime) reduction(+ : wave_hits, wave_throws)
-        for (uint64_t b = wave_start; b < wave_end; b++) {
-            if (stop_requested(job)) {
-                if (block_hits != NULL)
-                    block_hits[b - wave_start] = BLOCK_SKIPPED;
-                continue;
-            }
-            const uint64_t offset = b * block;
-            const uint64_t count = job->throws - offset < block ? job->throws - offset : block;
-            const uint64_t block_hit_count = count_hits_with(path, job->seed, job->first_throw + offset, count);
-            if (block_hits != NULL)
-                block_hits[b - wave_start] = block_hit_count;
-            wave_hits += block_hit_count;
-            wave_throws += count;
-            if (job->throws_done != NULL)
-                atomic_fetch_add_explicit(job->throws_done, count, memory_order_relaxed);
-        }
-        const uint64_t wave_first = wave_start * block, wave_last = wave_end * block;
-        if (wave_throws == (wave_last < job->throws ? wave_last : job->throws) - wave_first) {
+    const uint64_t wave_capacity = plan.blocks < plan.wave_blocks ? plan.blocks : plan.wave_blocks;
+    uint64_t *block_hits = job->stop != NULL ? malloc(wave_capacity * sizeof *block_hits) : NULL;
+    /* A stop request skips at most one wave of block claims, not the rest of
+     * 2^63 throws. */
+    for (uint64_t from = 0; from < plan.blocks && !stop_requested(job); from += plan.wave_blocks) {
+        const uint64_t to = plan.blocks - from < plan.wave_blocks ? plan.blocks : from + plan.wave_blocks;
+        uint64_t wave_hits = 0, wave_throws = 0, wave_first, wave_end, unused;
+        throw_wave(job, path, &plan, from, to, block_hits, &wave_hits, &wave_throws);
+        pimc_plan_block(&plan, job->throws, from, &wave_first, &unused);
+        pimc_plan_block(&plan, job->throws, to - 1, &unused, &wave_end);
+        if (wave_throws == wave_end - wave_first) {
             hits += wave_hits;
             throws_made += wave_throws;
             continue;
         }
-        for (uint64_t b = wave_start; block_hits != NULL && b < wave_end && block_hits[b - wave_start] != BLOCK_SKIPPED;
-             b++) {
-            hits += block_hits[b - wave_start];
-            throws_made += job->throws - b * block < block ? job->throws - b * block : block;
+        for (uint64_t b = from; block_hits != NULL && b < to && block_hits[b - from] != BLOCK_SKIPPED; b++) {
+            uint64_t first, end;
+            pimc_plan_block(&plan, job->throws, b, &first, &end);
+            hits += block_hits[b - from];
+            throws_made += end - first;
         }
         break;
     }

@@ -90,6 +90,30 @@ enum pimc_kernel pimc_kernel_resolve(enum pimc_kernel kernel);
 uint64_t pimc_count_hits(enum pimc_rng rng, enum pimc_kernel kernel, uint64_t seed, uint64_t first_throw,
                          uint64_t count);
 
+/* How the loop hands out blocks, in OpenMP's terms (OMP_SCHEDULE's kinds). The
+ * zero value is the kernel's own choice, dynamic,1: blocks cost the same, but a
+ * shared machine does not give every thread the same CPU time, and dynamic,1
+ * lets the faster threads take the slack. chunk is in blocks; 0 is the kind's
+ * default. The caller decides (e.g. from OMP_SCHEDULE): the kernel reads no
+ * environment and sets no OpenMP state. */
+enum pimc_schedule_kind {
+    PIMC_SCHEDULE_DEFAULT,
+    PIMC_SCHEDULE_STATIC,
+    PIMC_SCHEDULE_DYNAMIC,
+    PIMC_SCHEDULE_GUIDED,
+    PIMC_SCHEDULE_AUTO,
+};
+
+struct pimc_schedule {
+    enum pimc_schedule_kind kind;
+    int chunk;
+};
+
+/* OMP_SCHEDULE's form: [monotonic: | nonmonotonic:]kind[,chunk], kind one of
+ * static, dynamic, guided, auto, any case, spaces allowed; "" is the default.
+ * False when text is not such a schedule. */
+bool pimc_schedule_parse(const char *text, struct pimc_schedule *schedule);
+
 struct pimc_throw_job {
     enum pimc_rng rng;       /* 0: Philox */
     enum pimc_kernel kernel; /* available for rng, and not AUTO */
@@ -97,8 +121,17 @@ struct pimc_throw_job {
     uint64_t first_throw;
     uint64_t throws;
     int threads;
+    struct pimc_schedule schedule;     /* {0}: dynamic,1 */
     const atomic_bool *stop;           /* when set, blocks not yet begun are skipped; may be NULL */
     atomic_uint_fast64_t *throws_done; /* advanced after each block, for progress; may be NULL */
+    /* Tallies per cell of a grid, for a caller that records finished parts of
+     * the job (a checkpoint's chunks). 0: none. Else cell c is the throws
+     * [k*grid, (k+1)*grid) of the stream, k = first_throw / grid + c, within
+     * the job; each block adds the hits and throws it made in each cell it
+     * touches, so a cell is done when its throws are all there. The arrays,
+     * zeroed by the caller, hold one entry per cell the job touches. */
+    uint64_t grid;
+    atomic_uint_fast64_t *cell_hits, *cell_throws;
 };
 
 struct pimc_tally {
@@ -110,16 +143,66 @@ struct pimc_tally {
     uint64_t hits; /* of those throws */
 };
 
-/* Throws the job's darts in blocks of pimc_block_throws(throws), spread over
- * job->threads threads by the OpenMP runtime schedule (dynamic,1 unless
- * OMP_SCHEDULE says otherwise). */
+/* Throws the job's darts in the blocks of pimc_plan_work(throws, threads), a
+ * wave of blocks per parallel loop, spread over job->threads threads by the
+ * job's schedule. */
 struct pimc_tally pimc_throw_parallel(const struct pimc_throw_job *job);
 
-/* Throws per block for a run of this many throws: large enough that the per-block
- * cost (a dynamic-schedule claim, a stop check) is lost in the noise, small enough
- * that a run of 1e5 throws still gives every thread work and a stop request is
- * honoured within a millisecond. Depends on the throws only, never on threads. */
-uint64_t pimc_block_throws(uint64_t throws);
+/* How a job's throws are cut, from the throws and the threads:
+ *   - blocks of at most 2^20 throws, so that a stop request is honoured within
+ *     a block even on the slowest path (ARS's portable one: ~50 ms), and at
+ *     least 2^12 unless the job is smaller, so that a block's claim and stop
+ *     check are lost in its work;
+ *   - as many blocks as a whole number k of blocks a thread, k >= 8 where the
+ *     blocks stay >= 2^12, so that every round of claims keeps every thread
+ *     busy and a slowed thread's share can be taken by the others;
+ *   - block sizes that differ by at most 64 throws (whole vector iterations
+ *     of every path), the job's last block taking the rest (< 64);
+ *   - waves of at most 256 blocks a thread, one parallel loop each, whole
+ *     rounds of threads, so that a stop request skips at most one wave of
+ *     claims and every wave ends with every thread busy to its last round.
+ * A job of fewer than threads x 2^12 throws gets fewer blocks than threads. */
+struct pimc_work_plan {
+    uint64_t blocks;      /* of the job */
+    uint64_t wave_blocks; /* blocks per parallel loop: a multiple of the threads unless blocks < threads */
+    uint64_t unit_quotient, unit_remainder; /* 64-throw units per block, and how many blocks have one more */
+    uint64_t largest_block; /* throws of the largest block */
+};
+
+#define PIMC_BLOCK_MIN_THROWS (UINT64_C(1) << 12)
+#define PIMC_BLOCK_MAX_THROWS (UINT64_C(1) << 20)
+
+struct pimc_work_plan pimc_plan_work(uint64_t throws, int threads);
+
+/* Block b's throws [*first, *end), counted from the job's first throw. */
+void pimc_plan_block(const struct pimc_work_plan *plan, uint64_t throws, uint64_t b, uint64_t *first, uint64_t *end);
+
+/* A model of how busy the threads are, to size the work by (not a
+ * measurement): threads of equal speed, every block of a round as long as the
+ * largest, a cost per block (the claim, the stop check) and per parallel loop
+ * (starting the team's work and the closing barrier, growing with the team). */
+struct pimc_busy_model {
+    double throws_per_s;      /* one thread's speed */
+    double block_cost_s;      /* per block a thread takes */
+    double loop_cost_s;       /* per parallel loop ... */
+    double loop_cost_per_thread_s; /* ... plus this per thread of the team */
+};
+
+/* The model's assumptions, on the side where they make the threads least busy:
+ * the fastest path measured per thread (ARS on VAES + AVX-512, ~3.8 Gthrows/s
+ * on one Zen 5 thread; 5 with margin), 1 us a block (a claim on a contended
+ * counter across sockets plus the stop check), a parallel loop of 10 us plus
+ * 0.2 us a thread (~110 us for 512 threads: EPCC syncbench's PARALLEL FOR on
+ * large nodes is tens of us). */
+#define PIMC_BUSY_MODEL_DEFAULT {5e9, 1e-6, 10e-6, 0.2e-6} /* an initializer */
+
+/* The shortest timed leg that is a speed result: below it a leg is too short to time. */
+#define PIMC_SHORTEST_TIMED_S 0.010
+
+/* The modelled time of a job of these throws on these threads, and the busy
+ * fraction: the threads' work over threads x that time. */
+double pimc_modelled_seconds(uint64_t throws, int threads, const struct pimc_busy_model *model);
+double pimc_modelled_busy(uint64_t throws, int threads, const struct pimc_busy_model *model);
 
 /* Starts a team of this many threads so that the first timed run does not pay
  * for creating it. Returns the size the runtime gave the team: smaller than asked

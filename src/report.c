@@ -44,6 +44,10 @@ static void count(struct field *f, enum pimc_column c, uint64_t value)
 {
     f[c] = (struct field){.kind = FIELD_COUNT, .count = value};
 }
+static void count_if(struct field *f, enum pimc_column c, bool present, uint64_t value)
+{
+    f[c] = present ? (struct field){.kind = FIELD_COUNT, .count = value} : (struct field){.kind = FIELD_NONE};
+}
 /* Empty in the CSV and null in JSON when the value does not apply. */
 static void real_if(struct field *f, enum pimc_column c, bool present, double value)
 {
@@ -118,6 +122,16 @@ static void collect_fields(const struct pimc_record *rec, struct field *f)
     text(f, PIMC_COLUMN_MPI_LIBRARY, o->ranks > 1 ? c->mpi_library : "");
     text(f, PIMC_COLUMN_CPU_SIGNATURE, c->cpu_signature);
     stopped_in(f, PIMC_COLUMN_STOPPED_IN, o);
+    /* The topology of a rank's usable CPUs, and where its team was placed:
+     * empty where not known (a build without hwloc, a record not probed). */
+    const struct pimc_topology *t = &c->topology;
+    count_if(f, PIMC_COLUMN_CORES, t->known, (uint64_t)t->cores);
+    count_if(f, PIMC_COLUMN_HW_THREADS_PER_CORE, t->known, (uint64_t)t->threads_per_core);
+    count_if(f, PIMC_COLUMN_PACKAGES, t->known, (uint64_t)t->packages);
+    count_if(f, PIMC_COLUMN_NUMA_NODES, t->known, (uint64_t)t->numa_nodes);
+    const struct pimc_placement *p = &rec->placement;
+    count_if(f, PIMC_COLUMN_CORES_USED, p->threads > 0, (uint64_t)p->cores_used);
+    count_if(f, PIMC_COLUMN_SMT_SHARED, p->threads > 0, p->smt_shared);
 }
 
 /* A count or real as text; a text field is used as it is. %.17g round-trips a
@@ -191,6 +205,29 @@ static void print_stop_line(FILE *out, const struct pimc_record *rec)
         fputs(": the result and the timed runs before the cut are complete\n", out);
 }
 
+/* The cores of the usable CPUs, and where the team's threads are: on one
+ * core each, on the hardware threads of fewer cores than threads (SMT,
+ * necessarily or not), or SMT-SHARED: on siblings while cores are free. */
+static void print_topology_lines(FILE *out, const struct pimc_record *rec)
+{
+    char text[256];
+    pimc_describe_topology(&rec->context->topology, text, sizeof text);
+    fprintf(out, "  %-13s %s%s\n", "topology", text, rec->outcome->ranks > 1 ? " (each rank's)" : "");
+    const struct pimc_placement *p = &rec->placement;
+    if (p->threads == 0)
+        return;
+    fprintf(out, "  %-13s %d thread%s on %d core%s%s", "placement", p->threads, p->threads == 1 ? "" : "s",
+            p->cores_used, p->cores_used == 1 ? "" : "s", rec->outcome->ranks > 1 ? " a rank" : "");
+    if (p->smt_shared)
+        fprintf(out, " while %d core%s free: SMT-SHARED, threads on SMT siblings (or one hardware thread); "
+                     "OMP_PLACES=cores gives each its own core\n",
+                p->cores_free, p->cores_free == 1 ? " is" : "s are");
+    else if (p->threads > p->cores_used)
+        fprintf(out, ": more threads than cores, hardware threads share them\n");
+    else
+        fputc('\n', out);
+}
+
 void pimc_print_report(FILE *out, const struct pimc_record *rec)
 {
     const struct pimc_outcome *o = rec->outcome;
@@ -255,6 +292,7 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
     } else {
         fprintf(out, "  %-13s %s, %s\n", "host", c->host, c->cpu_model);
     }
+    print_topology_lines(out, rec);
     if (!o->hits_agree)
         fprintf(out, "  %-13s FAILED: runs of the same throws gave different hits\n", "verification");
     else if (!f->has_estimate)
@@ -776,11 +814,24 @@ static void print_table(FILE *out, const struct table *t, bool markdown)
     }
 }
 
+/* Cores the point ran on, all ranks: a rank's cores_used times the ranks;
+ * without a placement (no hwloc), the threads, as before there were cores. */
+static int cores_of(const struct pimc_record *p)
+{
+    const struct pimc_outcome *o = p->outcome;
+    const int per_rank = p->placement.threads > 0 ? p->placement.cores_used : o->threads;
+    return per_rank * (o->ranks > 1 ? o->ranks : 1);
+}
+
 static void note_of(const struct pimc_record *p, char *note, size_t size)
 {
     const struct pimc_outcome *o = p->outcome;
+    const bool placed = p->placement.threads > 0;
     const char *words[] = {
         pimc_oversubscribed(p->context, o->threads) ? "oversubscribed" : NULL,
+        placed && p->placement.smt_shared                                  ? "SMT-shared"
+        : placed && p->placement.cores_used < o->threads                   ? "hw threads"
+                                                                           : NULL,
         o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s ? "noisy" : NULL,
         o->throws < o->throws_requested ? "partial"
         : o->partial                    ? "stopped"
@@ -817,13 +868,18 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
         t->columns = 6;
         memcpy(t->head, head, sizeof head);
     } else {
-        static const char *const head[] = {"CPU cores", "run time [s]", "min [s]", "max [s]",
-                                           "speedup",   "efficiency",   "note"};
-        t->columns = 7;
+        static const char *const head[] = {"CPU cores", "threads", "run time [s]", "min [s]",
+                                           "max [s]",   "speedup", "efficiency",   "note"};
+        t->columns = 8;
         memcpy(t->head, head, sizeof head);
         if (weak)
-            t->head[4] = "scaled speedup";
+            t->head[5] = "scaled speedup";
     }
+    /* The threads column only where some point's threads are not its cores. */
+    bool threads_column = false;
+    for (int i = 0; i < count && !sizes; i++)
+        threads_column =
+            threads_column || cores_of(&points[i]) != points[i].outcome->threads * points[i].outcome->ranks;
     uint64_t break_even = 0;
     for (int i = 0; i < count; i++) {
         const struct pimc_record *p = &points[i];
@@ -843,17 +899,24 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
             else if (break_even == 0)
                 break_even = o->throws;
         } else {
+            snprintf(cell[0], 48, "%d", cores_of(p));
             if (o->ranks > 1)
-                snprintf(cell[0], 48, "%d (%dx%d)", o->threads * o->ranks, o->ranks, o->threads);
+                snprintf(cell[1], 48, "%d (%dx%d)", o->threads * o->ranks, o->ranks, o->threads);
             else
-                snprintf(cell[0], 48, "%d", o->threads);
-            snprintf(cell[1], 48, "%.4f", o->parallel.median_s);
-            snprintf(cell[2], 48, "%.4f", o->parallel.min_s);
-            snprintf(cell[3], 48, "%.4f", o->parallel.max_s);
-            snprintf(cell[4], 48, f->has_speedup ? "%.2f" : "-", f->speedup);
-            snprintf(cell[5], 48, f->has_speedup ? "%.1f%%" : "-", 100.0 * f->efficiency);
-            note_of(p, cell[6], 48);
+                snprintf(cell[1], 48, "%d", o->threads);
+            snprintf(cell[2], 48, "%.4f", o->parallel.median_s);
+            snprintf(cell[3], 48, "%.4f", o->parallel.min_s);
+            snprintf(cell[4], 48, "%.4f", o->parallel.max_s);
+            snprintf(cell[5], 48, f->has_speedup ? "%.2f" : "-", f->speedup);
+            snprintf(cell[6], 48, f->has_speedup ? "%.1f%%" : "-", 100.0 * f->efficiency);
+            note_of(p, cell[7], 48);
         }
+    }
+    if (!sizes && !threads_column) { /* drop it: the tutorial's own columns */
+        for (int r = 0; r < t->rows; r++)
+            memmove(&t->cell[r][1], &t->cell[r][2], (size_t)(t->columns - 2) * sizeof t->cell[r][0]);
+        memmove(&t->head[1], &t->head[2], (size_t)(t->columns - 2) * sizeof t->head[0]);
+        t->columns--;
     }
     print_table(out, t, markdown);
     free(t->cell);

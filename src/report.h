@@ -31,6 +31,7 @@ struct pimc_record {
     uint64_t throws_resumed;    /* throws taken from a checkpoint rather than thrown by this process */
     int nodes;                  /* distinct hosts the run's ranks were on; 0 counts as 1 */
     const char *checkpoint;     /* the checkpoint file of a --checkpoint run (text report only); else NULL */
+    struct pimc_placement placement; /* of a rank's team (rank 0's), pimc_probe_placement; {0}: not probed */
 };
 
 /* The generator of the default stream, as the rng column names it. */

@@ -7,15 +7,18 @@
  * alone (never on threads or ranks), so every segment's done set is a union of
  * chunks and any later segment can take up the rest. The chunks still to do are
  * numbered in order and split into contiguous shares, one per rank
- * (pimc_cluster_share); each rank throws its share chunk by chunk with the
- * kernel's parallel loop. Rank 0 learns the other ranks' progress from
- * non-blocking messages between chunks, and its saver thread writes what is
- * known every interval: the kernel never waits for the disk.
+ * (pimc_cluster_share); each rank throws its share in batches of consecutive
+ * chunks, one kernel job a batch, sized from the threads (pimc_batch_chunks) so
+ * that the parallel loop's start and end cost little even on 512 threads; the
+ * kernel tallies each chunk of a batch apart. Rank 0 learns the other ranks'
+ * progress from non-blocking messages between batches, and its saver thread
+ * writes what is known every interval: the kernel never waits for the disk.
  *
  * A stop request (SIGTERM at a time limit) ends the run within a kernel block;
- * the final checkpoint holds every chunk finished, and only the chunk under way
- * on each rank is thrown again. After a SIGKILL, at most one interval of chunks
- * and the chunks under way are thrown again.
+ * the final checkpoint holds every chunk finished before the first unfinished
+ * one of the batch, and only the chunks under way on each rank (those the
+ * threads were in, a few at most) are thrown again. After a SIGKILL, at most
+ * one interval of chunks and the batch under way are thrown again.
  */
 #ifndef PIMC_RESUME_H
 #define PIMC_RESUME_H
@@ -36,6 +39,11 @@
 
 /* Throws per grid cell for a run of this many throws: depends on nothing else. */
 uint64_t pimc_chunk_throws(uint64_t throws);
+
+/* Chunks of this size thrown as one kernel job by this many threads: about
+ * 2^26 throws a thread (at least one chunk). How the chunks are run, never
+ * which they are. */
+uint64_t pimc_batch_chunks(uint64_t chunk_throws, int threads);
 
 /* The throws a checkpoint has not done, as chunks: the parts of grid cells
  * [k*C, (k+1)*C) not yet done, numbered 0, 1, ... in the order of the throws. */
@@ -61,6 +69,7 @@ struct pimc_resume_plan {
     enum pimc_rng rng;       /* the generator the checkpoint names (pimc_rng_name) */
     enum pimc_kernel kernel; /* resolved for rng: not AUTO */
     int threads;
+    struct pimc_schedule schedule; /* of the kernel's loop: {0} is its own */
     const char *path;         /* the checkpoint file (written by rank 0) */
     double interval_s;        /* between saves */
     const atomic_bool *stop;  /* end after the chunks under way */

@@ -78,6 +78,7 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, enum pim
     pimc_cluster_share(cluster, plan->throws, &first, &share);
     if (plan->warm_up) {
         struct pimc_throw_job warm = {.rng = plan->rng, .kernel = plan->kernel, .seed = plan->seed, .threads = threads,
+                                      .schedule = plan->schedule,
                                       .first_throw = first, .throws = share < WARM_UP_THROWS ? share : WARM_UP_THROWS,
                                       .stop = plan->stop};
         stopped = pimc_cluster_sum(cluster, pimc_throw_parallel(&warm).throws) <
@@ -94,6 +95,7 @@ static bool run_leg_here(const struct pimc_run_plan *plan, int threads, enum pim
             .first_throw = first,
             .throws = share,
             .threads = threads,
+            .schedule = plan->schedule,
             .stop = plan->stop,
         };
         const bool show_progress = plan->show_progress && cluster->rank == 0;

@@ -18,6 +18,7 @@ struct pimc_run_plan {
     uint64_t throws;
     int threads;
     int repeats;
+    struct pimc_schedule schedule; /* of the kernel's loop: {0} is its own, dynamic,1 */
     bool serial;
     bool warm_up;            /* an untimed run before each leg's timed ones */
     bool show_progress;      /* on stderr, for runs past two seconds */

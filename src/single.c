@@ -36,6 +36,7 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
         .throws = options->throws,
         .threads = options->threads,
         .repeats = options->repeats,
+        .schedule = options->schedule,
         .serial = options->serial,
         .warm_up = options->repeats > 1, /* a repeated run's figures should not include a cold first run */
         .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
@@ -61,9 +62,11 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
             .rng = pimc_rng_name(plan.rng),
             .run = options->repeats > 1 ? "median" : "0",
             .nodes = outcome.ranks > 1 ? context->nodes : 1,
+            .placement = pimc_probe_placement(outcome.threads),
         };
         pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
         warn_about_measurement(&outcome, options->threads);
+        pimc_warn_about_placement(&record.placement);
         /* The row first: a reader of stdout that is gone (| head) must not
          * cost it. */
         if (csv->fd >= 0 && pimc_csv_append(csv, &record, error, sizeof error) != 0) {

@@ -25,6 +25,7 @@ struct study {
     struct study_result result;
     struct pimc_record summary[PIMC_MAX_LIST + 1]; /* one per point, for the table */
     struct pimc_outcome outcomes[PIMC_MAX_LIST + 1];
+    struct pimc_placement placement; /* of the point being recorded */
     int points;
 };
 
@@ -60,6 +61,7 @@ static struct pimc_record record_of(struct study *s, const struct pimc_outcome *
         .run = run,
         .rng = pimc_rng_name(s->plan.rng),
         .nodes = outcome->ranks > 1 ? s->context->nodes : 1,
+        .placement = s->placement,
     };
     pimc_utc_timestamp(record.timestamp, sizeof record.timestamp);
     return record;
@@ -72,6 +74,8 @@ static void record_point(struct study *s, const struct pimc_outcome *outcome)
 {
     const int runs = outcome->parallel.runs;
     char run_name[16];
+    /* Where this point's team ran: its cores are the table's "CPU cores". */
+    s->placement = pimc_probe_placement(outcome->threads);
     for (int r = 0; r < runs; r++) {
         struct pimc_outcome one = pimc_outcome_of_run(outcome, r);
         if (strcmp(s->mode, "sizes") != 0)
@@ -146,6 +150,7 @@ static void warn_about_points(const struct study *s)
                             "and is not a speed result\n",
                     o->threads * on_host, on_host > 1 ? " (all ranks here)" : "",
                     on_host > 1 ? s->context->online_cpus : s->context->usable_cpus);
+        pimc_warn_about_placement(&s->summary[i].placement);
         if (o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s)
             fprintf(stderr, "pimc-omp: warning: %d threads, %llu throws: times spread from %.4g to %.4g s; "
                             "the machine is noisy\n",
@@ -172,6 +177,7 @@ static struct study_result study(const struct pimc_options *options, const struc
         .kernel = pimc_kernel_resolve_for(options->rng, options->kernel),
         .seed = options->seed,
         .repeats = options->repeats,
+        .schedule = options->schedule,
         .warm_up = true,
         .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
         .stop = stop,

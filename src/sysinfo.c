@@ -19,13 +19,24 @@ static const char *env_or_empty(const char *name)
 /* The affinity mask as the process started with it: with OMP_PROC_BIND set,
  * the OpenMP runtime pins this thread to one place before main() runs, so
  * sched_getaffinity() alone would see one CPU; omp_get_num_procs() still counts
- * the mask the runtime found at start-up. */
+ * the mask the runtime found at start-up. The mask is as large as the kernel
+ * needs (a fixed cpu_set_t stops at 1024 CPUs, and sched_getaffinity fails
+ * with EINVAL on a kernel built for more). */
 int pimc_usable_cpus(void)
 {
-    cpu_set_t set;
     int cpus = omp_get_num_procs();
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > cpus)
-        cpus = CPU_COUNT(&set);
+    for (size_t size = 1024; size <= (size_t)1 << 22; size *= 2) {
+        cpu_set_t *set = CPU_ALLOC(size);
+        if (set == NULL)
+            break;
+        const int got = sched_getaffinity(0, CPU_ALLOC_SIZE(size), set) == 0 ? CPU_COUNT_S(CPU_ALLOC_SIZE(size), set)
+                                                                            : -1;
+        CPU_FREE(set);
+        if (got >= 0) {
+            cpus = got > cpus ? got : cpus;
+            break;
+        }
+    }
     return cpus > 0 ? cpus : 1;
 }
 
@@ -119,6 +130,7 @@ void pimc_probe_context(struct pimc_context *context)
     context->usable_cpus = pimc_usable_cpus();
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     context->online_cpus = online > 0 ? (int)online : context->usable_cpus;
+    context->topology = *pimc_topology();
     context->ranks_on_host = 1;
     context->hosts = context->host;
     context->nodes = 1;

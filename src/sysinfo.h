@@ -3,6 +3,8 @@
 #ifndef PIMC_SYSINFO_H
 #define PIMC_SYSINFO_H
 
+#include "topology.h"
+
 #include <stdbool.h>
 
 struct pimc_context {
@@ -18,6 +20,7 @@ struct pimc_context {
     const char *version;
     int usable_cpus;           /* CPUs in this process's affinity mask */
     int online_cpus;           /* CPUs of the whole host */
+    struct pimc_topology topology; /* of the usable CPUs (topology.h) */
     /* Filled in from the cluster after probing: */
     int ranks_on_host;         /* MPI ranks sharing this host (1 without MPI) */
     const char *hosts;         /* "node1 (ranks 0-3), ..." */

@@ -72,10 +72,11 @@ random_seconds() { python3 -c "import sys; print(f'{$1 + ($RANDOM % 1000) / 1000
         threads=$((1 + RANDOM % 2))
         # Every other segment saves back to back, so that kills land inside writes.
         interval=$([ $((k % 2)) -eq 0 ] && echo 0.001 || echo 0.1)
+        # Chosen before the start: python3 (a slow shim on some machines) is never inside the window.
+        moment=$(random_seconds 0.1 0.6)
         "$PIMC" -q --seed "$SEED" --checkpoint "$file" --checkpoint-interval "$interval" --kernel "$kernel" \
             -t "$threads" "$THROWS" 2> "$TMP/err" &
         RUNNING=$!
-        moment=$(random_seconds 0.1 0.6)
         moments+=("$kernel/$threads/${moment}s")
         sleep "$moment"
         kill -9 "$RUNNING" || { echo "segment $k ended before its kill: $(cat "$TMP/err")"; false; }

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -557,6 +558,38 @@ static void grid(void)
     pimc_checkpoint_free(&cp);
 }
 
+/* A checkpointed run on one rank, modelled: its chunks in batches of
+ * pimc_batch_chunks, each batch one kernel job. For every thread count 1 to
+ * 512 at every size whose run is a speed result (PIMC_SHORTEST_TIMED_S on the
+ * model's fastest path), the threads are >= 97% busy. */
+static void batches(void)
+{
+    const struct pimc_busy_model model = PIMC_BUSY_MODEL_DEFAULT;
+    double worst = 1.0;
+    uint64_t worst_throws = 0, sizes = 0;
+    int worst_threads = 0;
+    bool whole = true;
+    for (int t = 1; t <= 512; t++) {
+        const uint64_t least = (uint64_t)(PIMC_SHORTEST_TIMED_S * model.throws_per_s * t);
+        for (uint64_t i = 0;; i++) {
+            const uint64_t n = (uint64_t)((double)least * pow(1.07, (double)i)) + i % 5;
+            if (n >= UINT64_C(1) << 63)
+                break;
+            const uint64_t c = pimc_chunk_throws(n), batch = pimc_batch_chunks(c, t) * c;
+            whole = whole && batch >= c && batch % c == 0;
+            const double seconds = (double)(n / batch) * pimc_modelled_seconds(batch, t, &model) +
+                                   pimc_modelled_seconds(n % batch, t, &model);
+            const double busy = (double)n / model.throws_per_s / (t * seconds);
+            sizes++;
+            if (busy < worst)
+                worst = busy, worst_throws = n, worst_threads = t;
+        }
+    }
+    tap_ok(whole && worst >= 0.97, "checkpointed runs in batches of whole chunks: modelled busy fraction >= 97%% for "
+           "1 to 512 threads at every timed size (%llu sizes): least %.2f%%, %d threads, %llu throws",
+           (unsigned long long)sizes, 100 * worst, worst_threads, (unsigned long long)worst_throws);
+}
+
 /* ---- the resumable run --------------------------------------------------------- */
 
 /* Stops a segment as soon as its checkpoint shows progress: a segment then
@@ -766,6 +799,7 @@ int main(void)
     kill_in_the_middle_of_a_write();
     write_failures();
     grid();
+    batches();
     resumed_runs();
     resumed_ars();
     saves_while_running();

@@ -14,6 +14,7 @@
 #include "tap.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,23 +299,41 @@ static void parallel_runs_agree(enum pimc_rng rng)
                thread_counts[t], want, throws);
     }
 
-    /* The loop keeps a user's OMP_SCHEDULE: make it look set, then choose. */
-    setenv("OMP_SCHEDULE", "set-by-test", 1);
-    static const struct {
-        omp_sched_t kind;
-        int chunk;
-        const char *name;
-    } schedules[] = {{omp_sched_static, 0, "static"}, {omp_sched_static, 3, "static,3"},
-                     {omp_sched_dynamic, 7, "dynamic,7"}, {omp_sched_guided, 1, "guided"}, {omp_sched_auto, 0, "auto"}};
+    /* The job's schedule, whatever it is; and the kernel leaves the runtime's
+     * own schedule (what schedule(runtime) would use) as it found it. */
+    static const char *const schedules[] = {"static", "static,3", "dynamic,7", "guided", "auto",
+                                            "nonmonotonic:dynamic"};
+    omp_sched_t kind_before, kind_after;
+    int chunk_before, chunk_after;
+    omp_get_schedule(&kind_before, &chunk_before);
     for (size_t s = 0; s < sizeof schedules / sizeof *schedules; s++) {
-        omp_set_schedule(schedules[s].kind, schedules[s].chunk);
         struct pimc_throw_job job = {.rng = rng, .kernel = pimc_kernel_resolve_for(rng, PIMC_KERNEL_AUTO),
                                      .seed = seed, .throws = throws, .threads = 3};
+        const bool parsed = pimc_schedule_parse(schedules[s], &job.schedule);
         struct pimc_tally tally = pimc_throw_parallel(&job);
-        tap_ok(tally.hits == want, "%s, schedule(%s), 3 threads: %" PRIu64 " hits", name, schedules[s].name,
+        tap_ok(parsed && tally.hits == want, "%s, schedule %s, 3 threads: %" PRIu64 " hits", name, schedules[s],
                tally.hits);
     }
-    unsetenv("OMP_SCHEDULE");
+    omp_get_schedule(&kind_after, &chunk_after);
+    tap_ok(kind_after == kind_before && chunk_after == chunk_before,
+           "%s: the runtime's own schedule is untouched by the kernel", name);
+
+    /* Thread counts that cut the work in other ways: a prime, a big node's,
+     * more threads than 2^12-throw blocks. */
+    static const struct {
+        int threads;
+        uint64_t throws;
+    } odd[] = {{97, 3000017}, {192, 4000037}, {512, 3000017}, {512, 100003}, {7, 63}, {3, 1}};
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        struct pimc_throw_job job = {.rng = rng, .kernel = pimc_kernel_resolve_for(rng, PIMC_KERNEL_AUTO),
+                                     .seed = seed, .first_throw = 11, .throws = odd[i].throws,
+                                     .threads = odd[i].threads};
+        const struct pimc_tally tally = pimc_throw_parallel(&job);
+        const uint64_t expected = reference_hits(rng, seed, 11, odd[i].throws);
+        tap_ok(tally.hits == expected && tally.throws == odd[i].throws,
+               "%s, %d threads, %" PRIu64 " throws from throw 11: %" PRIu64 " hits, as the reference", name,
+               odd[i].threads, odd[i].throws, tally.hits);
+    }
 
     /* A first throw far into the stream (an MPI rank's share), in parallel. */
     const uint64_t first = (UINT64_C(1) << 33) - 777777;
@@ -339,10 +358,185 @@ static void stop_and_progress(void)
     tap_ok(tally.throws == 1000000 && done == 1000000, "progress counter reaches the throws made (%" PRIu64 ")",
            (uint64_t)done);
 
-    bool independent = true;
-    for (uint64_t n = 1; n < UINT64_C(1) << 62; n = n * 3 + 1)
-        independent = independent && pimc_block_throws(n) >= 4096 && pimc_block_throws(n) <= (1u << 20);
-    tap_ok(independent, "block size within [2^12, 2^20] throws for every size");
+}
+
+/* ---- the work plan: blocks and waves for 1 to 512 threads --------------------- */
+
+/* Every block in [first, end), adjacent, the last at `throws`; sizes within 64
+ * throws of each other but for the last's odd throws; at most 2^20 throws
+ * (+63 in the last); at least 2^12 where every thread gets a block; a whole
+ * number of blocks a thread in the job and in each wave. */
+static bool plan_holds(uint64_t throws, int threads, char *why, size_t size)
+{
+    const struct pimc_work_plan plan = pimc_plan_work(throws, threads);
+    const uint64_t t = (uint64_t)threads;
+    if (plan.blocks == 0 || plan.wave_blocks == 0 || plan.wave_blocks > plan.blocks)
+        return snprintf(why, size, "%" PRIu64 " blocks, waves of %" PRIu64, plan.blocks, plan.wave_blocks), false;
+    const bool every_thread = throws / t >= PIMC_BLOCK_MIN_THROWS;
+    if (every_thread && (plan.blocks % t != 0 || plan.wave_blocks % t != 0))
+        return snprintf(why, size, "%" PRIu64 " blocks in waves of %" PRIu64 ": not whole rounds of %d threads",
+                        plan.blocks, plan.wave_blocks, threads), false;
+    if (!every_thread && plan.blocks > t)
+        return snprintf(why, size, "%" PRIu64 " blocks of under 2^12 for %d threads", plan.blocks, threads), false;
+    /* Blocks 0, 1, the boundary of the longer ones, and the last two: the sizes are two values at most. */
+    const uint64_t probes[] = {0, 1, plan.unit_remainder > 0 ? plan.unit_remainder - 1 : 0, plan.unit_remainder,
+                               plan.blocks > 1 ? plan.blocks - 2 : 0, plan.blocks - 1};
+    uint64_t smallest = UINT64_MAX, largest = 0;
+    for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
+        const uint64_t b = probes[i] < plan.blocks ? probes[i] : plan.blocks - 1;
+        uint64_t first, end, next_first, next_end;
+        pimc_plan_block(&plan, throws, b, &first, &end);
+        if (b + 1 < plan.blocks) {
+            pimc_plan_block(&plan, throws, b + 1, &next_first, &next_end);
+            if (next_first != end)
+                return snprintf(why, size, "block %" PRIu64 " ends at %" PRIu64 ", the next starts at %" PRIu64, b,
+                                end, next_first), false;
+        } else if (end != throws) {
+            return snprintf(why, size, "the last block ends at %" PRIu64, end), false;
+        }
+        if (b == 0 && first != 0)
+            return snprintf(why, size, "block 0 starts at %" PRIu64, first), false;
+        const uint64_t length = end - first - (b + 1 == plan.blocks ? throws % 64 : 0);
+        smallest = length < smallest ? length : smallest;
+        largest = length > largest ? length : largest;
+        if (end - first > plan.largest_block)
+            return snprintf(why, size, "block %" PRIu64 " of %" PRIu64 " throws, above the plan's largest", b,
+                            end - first), false;
+    }
+    if (largest - smallest > 64 || largest > PIMC_BLOCK_MAX_THROWS ||
+        (every_thread && smallest < PIMC_BLOCK_MIN_THROWS - 64))
+        return snprintf(why, size, "blocks of %" PRIu64 " to %" PRIu64 " throws", smallest, largest), false;
+    return true;
+}
+
+static void work_plans(void)
+{
+    char why[256] = "";
+    bool ok = true;
+    uint64_t bad_throws = 0;
+    int bad_threads = 0;
+    for (int t = 1; t <= 512 && ok; t++)
+        for (uint64_t n = 1; n < UINT64_C(1) << 63 && ok; n = n < 64 ? n + 1 : n + n / 3 + (uint64_t)t)
+            if (!(ok = plan_holds(n, t, why, sizeof why)))
+                bad_throws = n, bad_threads = t;
+    if (!ok)
+        printf("# %d threads, %" PRIu64 " throws: %s\n", bad_threads, bad_throws, why);
+    tap_ok(ok, "work plans for 1 to 512 threads, 1 to 2^63 throws: adjacent blocks of 2^12..2^20 throws within 64 "
+               "of each other, whole rounds of threads");
+
+    /* The hits do not depend on the plan: the same throws on threads whose
+     * plans differ in blocks, waves and sizes. */
+    const uint64_t seed = 5, first = 123456789, throws = 2 * PIMC_BLOCK_MAX_THROWS * 9 + 4097;
+    const uint64_t want = pimc_count_hits(PIMC_RNG_PHILOX, PIMC_KERNEL_SCALAR, seed, first, throws);
+    bool same = true;
+    for (int t = 1; t <= 9; t++) {
+        struct pimc_throw_job job = {.kernel = pimc_kernel_resolve(PIMC_KERNEL_AUTO), .seed = seed,
+                                     .first_throw = first, .throws = throws, .threads = t};
+        same = same && pimc_throw_parallel(&job).hits == want;
+    }
+    tap_ok(same, "1 to 9 threads, %" PRIu64 " throws (plans of 18 to 81 blocks): the same hits", throws);
+}
+
+/* The busy fraction the model gives for every thread count 1 to 512 at every
+ * size whose parallel leg is a speed result: the leg lasts at least
+ * PIMC_SHORTEST_TIMED_S on the model's (fastest) path. Sizes: a geometric
+ * series from that least size to 2^63-1, and the edges where the plan
+ * changes (a whole number of 2^20-throw blocks a thread, +-1). */
+static void busy_fraction(void)
+{
+    const struct pimc_busy_model model = PIMC_BUSY_MODEL_DEFAULT;
+    double worst = 1.0;
+    uint64_t worst_throws = 0, sizes = 0;
+    int worst_threads = 0;
+    for (int t = 1; t <= 512; t++) {
+        const uint64_t least = (uint64_t)(PIMC_SHORTEST_TIMED_S * model.throws_per_s * t);
+        for (int series = 0; series < 2; series++) {
+            for (uint64_t i = 0;; i++) {
+                uint64_t n;
+                if (series == 0) {
+                    n = (uint64_t)((double)least * pow(1.05, (double)i)) + i % 3;
+                } else { /* k blocks of 2^20 a thread, and one throw either side */
+                    const uint64_t k = i / 3 + 1;
+                    n = k * (uint64_t)t * PIMC_BLOCK_MAX_THROWS + i % 3 - 1;
+                    if (n < least)
+                        continue;
+                    if (k > 1024)
+                        break;
+                }
+                if (n >= UINT64_C(1) << 63 || n < least)
+                    break;
+                const double busy = pimc_modelled_busy(n, t, &model);
+                sizes++;
+                if (busy < worst)
+                    worst = busy, worst_throws = n, worst_threads = t;
+            }
+        }
+    }
+    tap_ok(worst >= 0.97, "modelled busy fraction >= 97%% for 1 to 512 threads at every timed size (%" PRIu64
+           " sizes): least %.2f%%, %d threads, %" PRIu64 " throws", sizes, 100 * worst, worst_threads, worst_throws);
+
+    /* What the old plan (THROWS/256 blocks, dynamic,1, one loop per 256 blocks
+     * a thread) gave a checkpoint chunk, for the record: 192 threads 67% busy. */
+    const double chunk_192 = pimc_modelled_busy(UINT64_C(1) << 25, 192, &model);
+    tap_ok(chunk_192 < 0.97, "one 2^25-throw chunk on 192 threads alone is not a speed result (%.0f%% busy): "
+           "checkpointed runs batch their chunks", 100 * chunk_192);
+}
+
+/* A job on a grid: each cell's tally is that of its throws, whatever the blocks. */
+static void grid_tallies(void)
+{
+    const uint64_t seed = 17, first = 3 * (UINT64_C(1) << 20) - 1000, throws = 5000007, grid = UINT64_C(1) << 20;
+    const uint64_t cells = (first + throws - 1) / grid - first / grid + 1;
+    atomic_uint_fast64_t hits[8], made[8];
+    bool ok = cells <= 8;
+    for (int threads = 1; threads <= 5 && ok; threads += 2) {
+        for (uint64_t c = 0; c < cells; c++)
+            atomic_init(&hits[c], 0), atomic_init(&made[c], 0);
+        struct pimc_throw_job job = {.kernel = pimc_kernel_resolve(PIMC_KERNEL_AUTO), .seed = seed,
+                                     .first_throw = first, .throws = throws, .threads = threads, .grid = grid,
+                                     .cell_hits = hits, .cell_throws = made};
+        const struct pimc_tally tally = pimc_throw_parallel(&job);
+        uint64_t sum = 0;
+        for (uint64_t c = 0; c < cells && ok; c++) {
+            const uint64_t cell = first / grid + c;
+            const uint64_t from = cell * grid > first ? cell * grid : first;
+            const uint64_t to = (cell + 1) * grid < first + throws ? (cell + 1) * grid : first + throws;
+            ok = made[c] == to - from &&
+                 hits[c] == pimc_count_hits(PIMC_RNG_PHILOX, PIMC_KERNEL_SCALAR, seed, from, to - from);
+            sum += hits[c];
+        }
+        ok = ok && sum == tally.hits && tally.throws == throws;
+    }
+    tap_ok(ok, "a job on a grid of 2^20 throws: each of its %" PRIu64 " cells tallied exactly, on 1, 3 and 5 threads",
+           cells);
+}
+
+static void schedule_names(void)
+{
+    static const struct {
+        const char *text;
+        bool valid;
+        enum pimc_schedule_kind kind;
+        int chunk;
+    } cases[] = {{"", true, PIMC_SCHEDULE_DEFAULT, 0},        {"static", true, PIMC_SCHEDULE_STATIC, 0},
+                 {"STATIC, 4", true, PIMC_SCHEDULE_STATIC, 4}, {"dynamic,1", true, PIMC_SCHEDULE_DYNAMIC, 1},
+                 {" guided ,3 ", true, PIMC_SCHEDULE_GUIDED, 3}, {"auto", true, PIMC_SCHEDULE_AUTO, 0},
+                 {"monotonic:static,2", true, PIMC_SCHEDULE_STATIC, 2},
+                 {"nonmonotonic : dynamic", true, PIMC_SCHEDULE_DYNAMIC, 0},
+                 {"runtime", false, 0, 0}, {"dynamic,0", false, 0, 0}, {"dynamic,", false, 0, 0},
+                 {"auto,2", false, 0, 0}, {"static,2,3", false, 0, 0}, {"dynamics", false, 0, 0},
+                 {"dynamic,99999999999", false, 0, 0}, {"set-by-test", false, 0, 0}};
+    bool ok = true;
+    const char *wrong = "";
+    for (size_t i = 0; i < sizeof cases / sizeof *cases && ok; i++) {
+        struct pimc_schedule s;
+        const bool valid = pimc_schedule_parse(cases[i].text, &s);
+        ok = valid == cases[i].valid && (!valid || (s.kind == cases[i].kind && s.chunk == cases[i].chunk));
+        if (!ok)
+            wrong = cases[i].text;
+    }
+    tap_ok(ok, "OMP_SCHEDULE's forms parse (kinds, chunks, modifiers, any case); others are refused%s%s",
+           *wrong ? ": wrong on " : "", wrong);
 }
 
 static void kernel_names(void)
@@ -404,5 +598,9 @@ int main(void)
         parallel_runs_agree((enum pimc_rng)r);
     }
     stop_and_progress();
+    work_plans();
+    busy_fraction();
+    grid_tallies();
+    schedule_names();
     return tap_done();
 }
