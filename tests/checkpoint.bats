@@ -33,6 +33,10 @@ setup_file() {
     done
     RATE_SCALAR1=$(throw_rate scalar 1)
     RATE_AUTO1=$(throw_rate auto 1)
+    # What a wait on CPU time lets one scalar thread throw: a second of CPU time goes further than one
+    # of wall time on a loaded machine (twice what was measured, for the noise).
+    CPU_RATE_SCALAR1=$(cpu_rate scalar)
+    CPU_RATE_SCALAR1=$((2 * (CPU_RATE_SCALAR1 > RATE_SCALAR1 ? CPU_RATE_SCALAR1 : RATE_SCALAR1)))
     # 20 killed segments, each until its checkpoint shows 1 or 2 chunks more than it started from
     # (3 chunks allowed), plus what it throws while the test sees that save (0.3 s allowed: a save
     # interval of 0.05 s and the poll's delay), then 4 chunks for the last segment.
@@ -40,8 +44,9 @@ setup_file() {
     REFERENCE_HITS=$("$PIMC" -t "$THREADS" --no-serial --seed "$SEED" --json "$THROWS" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"])')
     echo "# THROWS $THROWS; throws/s: killed paths (${KILLED_KERNELS[*]}, $THREADS threads) $RATE_KILLED," \
-        "scalar 1 thread $RATE_SCALAR1, auto 1 thread $RATE_AUTO1" >&3
-    export KILLED_KERNELS_LIST="${KILLED_KERNELS[*]}" RATE_KILLED RATE_SCALAR1 RATE_AUTO1 THROWS REFERENCE_HITS
+        "scalar 1 thread $RATE_SCALAR1 (a CPU second: up to $CPU_RATE_SCALAR1), auto 1 thread $RATE_AUTO1" >&3
+    export KILLED_KERNELS_LIST="${KILLED_KERNELS[*]}" RATE_KILLED RATE_SCALAR1 CPU_RATE_SCALAR1 RATE_AUTO1 THROWS \
+        REFERENCE_HITS
 }
 
 # sized_throws SEGMENTS CHUNKS RATE SECONDS EXTRA_CHUNKS -- the throws of a run that SEGMENTS
@@ -121,18 +126,19 @@ csv_field() { # file row(1-based data row) column
 }
 
 @test "SIGTERM: a partial row, exit 143; the same command finishes with the uninterrupted hits and a complete row" {
-    local file=$TMP/run.json csv=$TMP/runs.csv throws want
-    # Its own run, of what the wait below lets one scalar thread throw (4 chunks and 0.3 s) with room
-    # to spare (2 chunks and 0.7 s): the first segment never finishes, the second is short.
-    throws=$(sized_throws 1 4 "$RATE_SCALAR1" 1 2)
+    local file=$TMP/run.json csv=$TMP/runs.csv throws want wait_s
+    # Only whole chunks are kept: the first segment is stopped once it has had the CPU time of two of
+    # them on its path (a chunk of 2^25 throws at RATE_SCALAR1 each, with a factor 2 to spare), and
+    # 0.3 s for its start. CPU time, not a wall time, which a loaded machine can spend before the first
+    # throw; the default interval (60 s) leaves the save at the stop the only one after the first.
+    wait_s=$(awk -v r="$RATE_SCALAR1" 'BEGIN { printf "%.3f", 4 * 33554432 / r + 0.3 }')
+    # Its own run, of twice what that wait lets one scalar thread throw, and 2 chunks: the first
+    # segment never finishes, the second is short.
+    throws=$(sized_throws 1 2 "$CPU_RATE_SCALAR1" "$(awk -v w="$wait_s" 'BEGIN { print 2 * w }')" 0)
     want=$("$PIMC" -t "$THREADS" --no-serial --seed "$SEED" --json "$throws" | json_field hits)
     "$PIMC" -q --seed "$SEED" --checkpoint "$file" --csv "$csv" --kernel scalar -t 1 "$throws" &
     RUNNING=$!
-    # Only whole chunks are kept: wait until it has had the CPU time of two of them on this path (a
-    # chunk of 2^25 throws at RATE_SCALAR1 each, with a factor 2 to spare), and 0.3 s for its start. CPU time,
-    # not a wall time, which a loaded machine can spend before the first throw; the default interval
-    # (60 s) leaves the save at the stop the only one after the first.
-    wait_for_cpu "$RUNNING" "$(awk -v r="$RATE_SCALAR1" -v t="$CLK_TCK" 'BEGIN { printf "%.0f", (4 * 33554432 / r + 0.3) * t }')" ||
+    wait_for_cpu "$RUNNING" "$(awk -v w="$wait_s" -v t="$CLK_TCK" 'BEGIN { printf "%.0f", w * t }')" ||
         { echo "it ended before it had thrown two chunks"; false; }
     kill -TERM "$RUNNING"
     status=0
@@ -238,7 +244,7 @@ PY
     # started from, then a random share of an interval more of its CPU time, so that the kills fall
     # anywhere between two saves. The run is sized to outlast them (2 chunks, an interval of CPU time
     # and one of saving, and 1 s for the poll, each): it is never finished.
-    throws=$(sized_throws 3 3 "$RATE_SCALAR1" 3 1)
+    throws=$(sized_throws 3 3 "$CPU_RATE_SCALAR1" 3 1)
     chunk=$(chunk_throws "$throws")
     chunk_s=$(awk -v c="$chunk" -v r="$RATE_SCALAR1" 'BEGIN { printf "%.3f", c / r }')
     RANDOM=7

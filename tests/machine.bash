@@ -15,6 +15,8 @@
 #   cpu_ticks PID             the CPU time PID has used, in clock ticks (user + system; CLK_TCK a second)
 #   wait_for_cpu PID TICKS    until PID has used TICKS of CPU time (0), or has ended (1)
 #   throw_rate KERNEL THREADS PIMC's throws a second on that path, measured here: for sizing work
+#   cpu_rate KERNEL           the same a second of CPU time of one thread: for sizing work a CPU-time wait allows
+#   timed_throws SECONDS      throws that one thread takes about SECONDS for here: a run long enough to time
 #   chunk_throws THROWS       the throws a checkpointed run of THROWS saves at a time
 #   descendants PID           the processes under PID
 # The waits poll with nothing but bash builtins and `sleep`: no interpreter starts inside the window
@@ -98,6 +100,23 @@ throw_rate() {
     [[ $json =~ \"throws_per_s\":\ *([0-9.eE+-]+) ]] || return 1
     printf -v rate '%.0f' "${BASH_REMATCH[1]}"
     echo "$rate"
+}
+
+# cpu_rate KERNEL -- throws a second of CPU time of one thread of KERNEL, measured here as throw_rate
+# is. On a loaded machine a thread gets less than the wall time: a wait on CPU time (wait_for_cpu)
+# lets a run throw this many a second, more than throw_rate says.
+cpu_rate() {
+    local TIMEFORMAT='%U %S' times
+    times=$({ time "$PIMC" --kernel "$1" -t 1 --no-serial -q 33554432 >/dev/null 2>&1; } 2>&1) || return 1
+    awk -v t="$times" 'BEGIN { split(t, a, " "); s = a[1] + a[2]; if (s < 0.001) s = 0.001; printf "%.0f\n", 33554432 / s }'
+}
+
+# timed_throws SECONDS [KERNEL] -- the throws one thread of KERNEL (auto) throws here in about SECONDS,
+# in whole millions (1e6 at least): a run long enough to time, on a CPU of any speed.
+timed_throws() {
+    local rate
+    rate=$(throw_rate "${2:-auto}" 1) || return 1
+    awk -v r="$rate" -v s="$1" 'BEGIN { m = int(r * s / 1e6) + 1; printf "%d\n", m * 1000000 }'
 }
 
 # chunk_throws THROWS -- the throws of one chunk of a checkpointed run of THROWS (src/resume.c): 2^25,

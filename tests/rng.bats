@@ -5,10 +5,12 @@
 
 bats_require_minimum_version 1.5.0
 
+load machine
+
 setup() {
     : "${PIMC:?set PIMC to the pimc-omp binary}"
     TMP=$(mktemp -d)
-    export OMP_NUM_THREADS=2
+    export OMP_NUM_THREADS=$THREADS
     unset PIMC_HIDE_KERNELS OMP_SCHEDULE
 }
 
@@ -49,7 +51,7 @@ ars_kernels() { # the ARS paths this CPU has, from --version
         [ "$got" = "$want" ] || { echo "OMP_SCHEDULE=$schedule: $got, want $want"; false; }
     done
     # A different stream from Philox's (the same seed and throws).
-    philox=$("$PIMC" -t 2 --no-serial --json 3000017 | json_field hits)
+    philox=$("$PIMC" -t "$THREADS" --no-serial --json 3000017 | json_field hits)
     [ "$philox" != "$want" ]
 }
 
@@ -128,8 +130,8 @@ PY
 @test "--rng ars under valgrind (no VAES there: the aesni or scalar path) agrees with the native run" {
     command -v valgrind >/dev/null || skip "valgrind not installed"
     ! ldd "$PIMC" | grep -q libasan || skip "a sanitizer build does not run under valgrind"
-    want=$("$PIMC" --rng ars -t 2 --json 100001 | json_field hits)
-    out=$(valgrind -q --error-exitcode=99 "$PIMC" --rng ars -t 2 --json 100001 2>"$TMP/vg")
+    want=$("$PIMC" --rng ars -t "$THREADS" --json 100001 | json_field hits)
+    out=$(valgrind -q --error-exitcode=99 "$PIMC" --rng ars -t "$THREADS" --json 100001 2>"$TMP/vg")
     [ "$(json_field hits <<< "$out")" = "$want" ] || { cat "$TMP/vg"; false; }
     [[ $(json_field kernel <<< "$out") == @(aesni|scalar) ]]
 }
