@@ -217,7 +217,7 @@ print(int(float(scalar["parallel_min_s"]) / float(main["serial_min_s"])))' "$TMP
     local other=$((THREADS == 1 ? 2 : 1))
     run --separate-stderr -2 "$PIMC" --check "$TMP/base.csv" -t "$other"
     [ -z "$output" ]
-    [ "$stderr" = "pimc-omp: --check: baseline '$TMP/base.csv' is unusable: no complete row for kernel $kernel, $(threads_said "$other"), $BASE_THROWS throws (the latest row has $kernel, $(threads_said "$THREADS"), $BASE_THROWS throws; THROWS, --threads and --kernel choose the configuration)" ]
+    [ "$(errors_of "$stderr")" = "pimc-omp: --check: baseline '$TMP/base.csv' is unusable: no complete row for kernel $kernel, $(threads_said "$other"), $BASE_THROWS throws (the latest row has $kernel, $(threads_said "$THREADS"), $BASE_THROWS throws; THROWS, --threads and --kernel choose the configuration)" ]
     run --separate-stderr -2 "$PIMC" --check "$TMP/base.csv" $((2 * BASE_THROWS))
     [[ $stderr == *"no complete row for kernel "*", $(threads_said "$THREADS"), $((2 * BASE_THROWS)) throws"* ]]
     run_check 0 "$TMP/base.csv" --kernel scalar -t 1 --tolerance 90%
@@ -233,8 +233,8 @@ print(int(float(scalar["parallel_min_s"]) / float(main["serial_min_s"])))' "$TMP
         file=${file/TMP/$TMP}
         run --separate-stderr -2 "$PIMC" --check "$file"
         [ -z "$output" ] || { echo "$file: stdout '$output'"; false; }
-        [ "${#stderr_lines[@]}" -eq 1 ] || { echo "$file: $stderr"; false; }
-        [[ $stderr == "pimc-omp: --check: baseline '$file' is unusable: $want"* ]] || { echo "$file: '$stderr' lacks '$want'"; false; }
+        [ "$(errors_of "$stderr" | wc -l)" -eq 1 ] || { echo "$file: $stderr"; false; }
+        [[ $(errors_of "$stderr") == "pimc-omp: --check: baseline '$file' is unusable: $want"* ]] || { echo "$file: '$stderr' lacks '$want'"; false; }
     done <<'CASES'
 TMP/missing.csv|cannot open it: No such file or directory
 TMP|cannot read it: Is a directory
@@ -309,12 +309,12 @@ stop_check() { # signal expected_status
     head -n 1 "$FIXTURES/check-other-cpu.csv" | sed 's/^timestamp,host,/timestamp,timestamp,/' > "$TMP/twice.csv"
     sed -n 2p "$FIXTURES/check-other-cpu.csv" >> "$TMP/twice.csv"
     run --separate-stderr -2 "$PIMC" --check "$TMP/twice.csv"
-    [ "$stderr" = "pimc-omp: --check: baseline '$TMP/twice.csv' is unusable: line 1: column 'timestamp' appears twice" ]
+    [ "$(errors_of "$stderr")" = "pimc-omp: --check: baseline '$TMP/twice.csv' is unusable: line 1: column 'timestamp' appears twice" ]
     # Found by fuzzing the reader this one replaced (tests/fuzz); each aborted with a double free.
     for file in "$BATS_TEST_DIRNAME"/fuzz/corpus/fuzz_baseline_csv/old-check-double-free-*.csv; do
         run --separate-stderr -2 "$PIMC" --check "$file"
-        [ -z "$output" ] && [ "${#stderr_lines[@]}" -eq 1 ] || { echo "$file: $stderr"; false; }
-        [[ $stderr == "pimc-omp: --check: baseline '$file' is unusable: line 1: column '"*"' appears twice" ]]
+        [ -z "$output" ] && [ "$(errors_of "$stderr" | wc -l)" -eq 1 ] || { echo "$file: $stderr"; false; }
+        [[ $(errors_of "$stderr") == "pimc-omp: --check: baseline '$file' is unusable: line 1: column '"*"' appears twice" ]]
     done
 }
 
@@ -371,7 +371,7 @@ PY
     sed -i '2,$s/,philox4x32-10,\([0-9]*\),\([0-9]*\),\([^,]*\),\([^,]*\)$/,ars4x32-5,\1,\2,\3,\4/' "$TMP/ars.csv"
     grep -q ',ars4x32-5,1,0,,[^,]*$' "$TMP/ars.csv"
     run --separate-stderr -2 "$PIMC" --check "$TMP/ars.csv"
-    [ "$stderr" = "pimc-omp: --check: baseline '$TMP/ars.csv' is unusable: no complete row of generator philox4x32-10, this run's (its rows are of another; --rng chooses the generator)" ]
+    [ "$(errors_of "$stderr")" = "pimc-omp: --check: baseline '$TMP/ars.csv' is unusable: no complete row of generator philox4x32-10, this run's (its rows are of another; --rng chooses the generator)" ]
     # Mixed: the Philox rows are the reference, the faster ARS rows are left out.
     tail -n +2 "$TMP/ars.csv" >> "$TMP/base.csv"
     run_check 0 "$TMP/base.csv" --tolerance 90%

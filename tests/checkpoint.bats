@@ -189,7 +189,7 @@ PY
     "$PIMC" -q --seed 5 --checkpoint "$file" 3e8
     cp "$file" "$TMP/before.json"
     run --separate-stderr -2 "$PIMC" --seed 6 --checkpoint "$file" --csv "$TMP/no.csv" 3e8
-    [ "$stderr" = "pimc-omp: checkpoint '$file' is of another run (seed 5 there, 6 here); give the same options or another FILE" ]
+    [ "$(errors_of "$stderr")" = "pimc-omp: checkpoint '$file' is of another run (seed 5 there, 6 here); give the same options or another FILE" ]
     [ -z "$output" ]
     [ ! -e "$TMP/no.csv" ]
     run --separate-stderr -2 "$PIMC" --seed 5 --checkpoint "$file" 4e8
@@ -211,9 +211,9 @@ PY
     for bad in cut hits sum empty text; do
         cp "$TMP/$bad.json" "$TMP/before.json"
         run --separate-stderr -2 "$PIMC" --seed 5 --checkpoint "$TMP/$bad.json" 3e8
-        [[ $stderr == "pimc-omp: checkpoint '$TMP/$bad.json' "* ]] || { echo "$bad: $stderr"; false; }
+        [[ $(errors_of "$stderr") == "pimc-omp: checkpoint '$TMP/$bad.json' "* ]] || { echo "$bad: $stderr"; false; }
         [[ $stderr == *"; move it away to start the run afresh" ]]
-        [ "${#lines[@]}" -eq 0 ] && [ "$(wc -l <<< "$stderr")" -eq 1 ]
+        [ "${#lines[@]}" -eq 0 ] && [ "$(errors_of "$stderr" | wc -l)" -eq 1 ]
         cmp "$TMP/$bad.json" "$TMP/before.json"
     done
     run --separate-stderr -2 "$PIMC" --seed 5 --checkpoint "$TMP/hits.json" 3e8

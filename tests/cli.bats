@@ -50,7 +50,7 @@ json_field() { # key < json
     while IFS='|' read -r args want; do
         # shellcheck disable=SC2086
         run --separate-stderr -2 "$PIMC" --csv "$TMP/existing.csv" $args
-        [ "${#stderr_lines[@]}" -eq 1 ] || { echo "args '$args': ${stderr}"; false; }
+        [ "$(errors_of "$stderr" | wc -l)" -eq 1 ] || { echo "args '$args': ${stderr}"; false; }
         [[ $stderr == *"$want"* ]] || { echo "args '$args': '$stderr' lacks '$want'"; false; }
         [ -z "$output" ]
         cmp "$TMP/existing.csv" "$TMP/before.csv"

@@ -19,6 +19,7 @@
 #   timed_throws SECONDS      throws that one thread takes about SECONDS for here: a run long enough to time
 #   chunk_throws THROWS       the throws a checkpointed run of THROWS saves at a time
 #   descendants PID           the processes under PID
+#   errors_of TEXT            a run's stderr less its warnings: the line a test about an error compares
 # The waits poll with nothing but bash builtins and `sleep`: no interpreter starts inside the window
 # they time, so a slow python3 or a loaded machine cannot make them late.
 
@@ -145,3 +146,8 @@ descendants() {
     done
     echo "${found[*]}"
 }
+
+# errors_of TEXT -- TEXT (a run's stderr) without pimc-omp's warnings ("pimc-omp: warning: ..."), which
+# may come first (e.g. "2 threads on 1 usable CPUs: oversubscribed"): the lines a test about an
+# error message compares.
+errors_of() { grep -v '^pimc-omp: warning: ' <<<"$1" || true; }

@@ -82,11 +82,11 @@ PY
 
 @test "bad generator choices are refused before any work, with a one-line message" {
     run --separate-stderr -2 "$PIMC" --rng mt19937 1e5
-    [ "$stderr" = "pimc-omp: --rng 'mt19937' is not a generator; use philox or ars" ]
+    [ "$(errors_of "$stderr")" = "pimc-omp: --rng 'mt19937' is not a generator; use philox or ars" ]
     run --separate-stderr -2 "$PIMC" --kernel aesni 1e5
-    [[ $stderr == "pimc-omp: --kernel aesni is a path of the ARS generator only; add --rng ars"* ]]
+    [[ $(errors_of "$stderr") == "pimc-omp: --kernel aesni is a path of the ARS generator only; add --rng ars"* ]]
     run --separate-stderr -2 "$PIMC" --kernel neon 1e5
-    [[ $stderr == "pimc-omp: --kernel neon is a path of the ARS generator only; add --rng ars"* ]]
+    [[ $(errors_of "$stderr") == "pimc-omp: --kernel neon is a path of the ARS generator only; add --rng ars"* ]]
     run --separate-stderr -2 "$PIMC" --rng 1e5
     [[ $stderr == *"option '--rng' needs a value"* ]] || [[ $stderr == *"is not a generator"* ]]
 }

@@ -126,7 +126,7 @@ assert [r["threads"] for r in json.loads(sys.argv[1])] == want, want' "$output" 
     while IFS='|' read -r args want; do
         # shellcheck disable=SC2086
         run --separate-stderr -2 "$PIMC" --csv "$TMP/bad.csv" $args
-        [ "${#stderr_lines[@]}" -eq 1 ] || { echo "$args: $stderr"; false; }
+        [ "$(errors_of "$stderr" | wc -l)" -eq 1 ] || { echo "$args: $stderr"; false; }
         [[ $stderr == *"$want"* ]] || { echo "$args: '$stderr' lacks '$want'"; false; }
         [ ! -e "$TMP/bad.csv" ]
     done <<'CASES'
