@@ -74,7 +74,6 @@ teardown() {
     rm -rf "$TMP"
 }
 
-json_field() { python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print(v)' "$1"; }
 file_field() { json_field "$2" < "$1"; } # checkpoint-file key
 csv_field() { # file row(1-based data row) column
     python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(r[int(sys.argv[2])-1][sys.argv[3]])' "$@"

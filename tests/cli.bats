@@ -16,12 +16,9 @@ teardown() {
     rm -rf "$TMP"
 }
 
-# Fields of a CSV row / a JSON key, read with Python's real parsers.
+# Fields of a CSV row, read with Python's csv module (JSON keys: json_field, tests/machine.bash).
 csv_field() { # file row(1-based data row) column
     python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(r[int(sys.argv[2])-1][sys.argv[3]])' "$@"
-}
-json_field() { # key < json
-    python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print("null" if v is None else v)' "$1"
 }
 
 @test "--help and --version exit 0 and say what they must" {

@@ -20,6 +20,7 @@
 #   chunk_throws THROWS       the throws a checkpointed run of THROWS saves at a time
 #   descendants PID           the processes under PID
 #   errors_of TEXT            a run's stderr less its warnings: the line a test about an error compares
+#   json_field KEY < JSON     a value of a flat JSON object, read by bash where it can
 # The waits poll with nothing but bash builtins and `sleep`: no interpreter starts inside the window
 # they time, so a slow python3 or a loaded machine cannot make them late.
 
@@ -151,3 +152,17 @@ descendants() {
 # may come first (e.g. "2 threads on 1 usable CPUs: oversubscribed"): the lines a test about an
 # error message compares.
 errors_of() { grep -v '^pimc-omp: warning: ' <<<"$1" || true; }
+
+# json_field KEY < JSON -- KEY's value in a flat JSON object (pimc-omp --json; a checkpoint file): a
+# number, true, false or null, or a string, printed as it stands. Read by bash alone where it can be
+# (python3 may take a second to start, and the tests read many values); python3's json reads what
+# bash cannot (a string with escapes).
+json_field() {
+    local text=
+    read -r -d '' text || true
+    if [[ $text =~ \"$1\":\ *(\"([^\"\\]*)\"([,}[:space:]])|(-?[0-9][0-9.eE+-]*|true|false|null)) ]]; then
+        echo "${BASH_REMATCH[2]}${BASH_REMATCH[4]}"
+    else
+        python3 -c 'import json,sys; v=json.loads(sys.argv[2])[sys.argv[1]]; print("null" if v is None else v)' "$1" "$text"
+    fi
+}

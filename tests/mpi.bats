@@ -34,7 +34,6 @@ teardown() {
     rm -rf "$TMP"
 }
 
-json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 @test "same hits for 1x1, 2x1, 1x2, 3x1 and 3x2 ranks x threads as one process" {
     want=$("$PIMC" -t 1 --no-serial --seed 77 --json 20000017 | json_field hits)

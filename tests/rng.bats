@@ -18,9 +18,6 @@ teardown() {
     rm -rf "$TMP"
 }
 
-json_field() { # key < json
-    python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print("null" if v is None else v)' "$1"
-}
 
 ars_kernels() { # the ARS paths this CPU has, from --version
     "$PIMC" --version | sed -n 's/^kernels (--rng ars): \([^(]*\)(.*/\1/p'
