@@ -160,20 +160,25 @@ PY
     # Expected values from outside the program: a wall clock around it, and the
     # fact that two threads on one CPU share it: alone there, speedup about 1
     # and efficiency about 1/2; other processes on that CPU move both up (the
-    # scheduler gives 2 threads a larger share than 1), to at most 2 and 1. Runs of about 30 ms
-    # on one thread, on any CPU: long enough to time.
+    # scheduler gives 2 threads a larger share than 1), to at most 2 and 1. That holds for a steady
+    # load; one that changes between the legs can move them past it, so a miss is measured again,
+    # twice. Runs of about 30 ms on one thread, on any CPU: long enough to time.
     local throws
     throws=$(timed_throws 0.03)
     python3 - "$PIMC" "$(cpu_list 1)" "$throws" <<'PY'
 import json, subprocess, sys, time
-start = time.monotonic()
-out = subprocess.run(["taskset", "-c", sys.argv[2], sys.argv[1], "-t", "2", "--repeat", "3", "--json", sys.argv[3]],
-                     capture_output=True, text=True, check=True).stdout
-wall = time.monotonic() - start
-r = json.loads(out)
-assert r["usable_cpus"] == 1 and r["threads"] == 2, r
-# 3 timed runs of each leg plus a warm-up each, all inside the process's wall time.
-assert 3 * (r["serial_min_s"] + r["parallel_min_s"]) < wall, (r["serial_min_s"], r["parallel_min_s"], wall)
+for attempt in range(3):
+    start = time.monotonic()
+    out = subprocess.run(["taskset", "-c", sys.argv[2], sys.argv[1], "-t", "2", "--repeat", "3", "--json", sys.argv[3]],
+                         capture_output=True, text=True, check=True).stdout
+    wall = time.monotonic() - start
+    r = json.loads(out)
+    assert r["usable_cpus"] == 1 and r["threads"] == 2, r
+    # 3 timed runs of each leg plus a warm-up each, all inside the process's wall time.
+    assert 3 * (r["serial_min_s"] + r["parallel_min_s"]) < wall, (r["serial_min_s"], r["parallel_min_s"], wall)
+    if 0.25 < r["speedup"] < 2.2 and 0.12 < r["efficiency"] < 1.1:
+        break
+    print(f"# try {attempt + 1}: speedup {r['speedup']}, efficiency {r['efficiency']}")
 assert 0.25 < r["speedup"] < 2.2, r["speedup"]
 assert 0.12 < r["efficiency"] < 1.1, r["efficiency"]
 PY

@@ -61,27 +61,38 @@ assert rows[1]["serial_s"] == rows[0]["parallel_s"], "the 1-thread time is the b
     # threads on one CPU share it. Alone there, the strong speedup is about 1
     # and the weak efficiency about 1/2; other processes on that CPU move both
     # up (the scheduler gives 2 threads a larger share than 1), to at most 2 and
-    # 1: the bounds hold on a loaded machine too. Runs of some 30 ms on one thread, on any CPU: long
-    # enough to time.
-    local throws cpu
+    # 1: the bounds hold on a steadily loaded machine too. A load that changes between the points can
+    # move them past: a miss is measured again, twice. Runs of some 30 ms on one thread, on any CPU:
+    # long enough to time.
+    local throws cpu try
     throws=$(timed_throws 0.03)
     cpu=$(cpu_list 1)
-    run --separate-stderr -0 taskset -c "$cpu" "$PIMC" --sweep 1,2 --repeat 3 --json "$throws"
-    python3 -c '
+    for try in 1 2 3; do
+        run --separate-stderr -0 taskset -c "$cpu" "$PIMC" --sweep 1,2 --repeat 3 --json "$throws"
+        run python3 -c '
 import json, sys
 one, two = [r for r in json.loads(sys.argv[1]) if r["run"] == "median"]
 assert (one["threads"], two["threads"]) == (1, 2)
 assert 0.4 < two["speedup"] < 2.2, two["speedup"]
 assert 0.2 < two["efficiency"] < 1.1, two["efficiency"]
 ' "$output"
-    run --separate-stderr -0 taskset -c "$cpu" "$PIMC" --sweep 1,2 --weak --repeat 3 --json "$throws"
-    python3 -c '
+        echo "strong, try $try: $output"
+        [ "$status" -eq 0 ] && break
+    done
+    [ "$status" -eq 0 ]
+    for try in 1 2 3; do
+        run --separate-stderr -0 taskset -c "$cpu" "$PIMC" --sweep 1,2 --weak --repeat 3 --json "$throws"
+        run python3 -c '
 import json, sys
 one, two = [r for r in json.loads(sys.argv[1]) if r["run"] == "median"]
 assert two["throws"] == 2 * one["throws"]
 assert 0.3 < two["efficiency"] < 1.1, two["efficiency"]
 assert 0.6 < two["speedup"] < 2.2, two["speedup"]
 ' "$output"
+        echo "weak, try $try: $output"
+        [ "$status" -eq 0 ] && break
+    done
+    [ "$status" -eq 0 ]
 }
 
 @test "--weak: throws grow with threads, efficiency = T1/Tp, scaled speedup; JSON is one array" {
