@@ -8,6 +8,9 @@
 # asserts on a speed except with a margin of 100x, or on a ratio that must be ~1
 # against a baseline of 3 or more. Checks that must pass get --tolerance 90%,
 # since the relative figures (efficiency, speed_vs_scalar) are compared too.
+# Real baselines are of runs some 30 ms long on this CPU, whatever its speed,
+# and a check that finds the machine too busy to tell is tried again, then
+# skipped (run_check).
 
 # shellcheck disable=SC2154 # status, output, lines, stderr, stderr_lines: set by bats' run
 bats_require_minimum_version 1.5.0
