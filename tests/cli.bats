@@ -4,22 +4,21 @@
 
 bats_require_minimum_version 1.5.0
 
+load machine
+
 setup() {
     : "${PIMC:?set PIMC to the pimc-omp binary}"
     TMP=$(mktemp -d)
-    export OMP_NUM_THREADS=2
+    export OMP_NUM_THREADS=$THREADS
 }
 
 teardown() {
     rm -rf "$TMP"
 }
 
-# Fields of a CSV row / a JSON key, read with Python's real parsers.
+# Fields of a CSV row, read with Python's csv module (JSON keys: json_field, tests/machine.bash).
 csv_field() { # file row(1-based data row) column
     python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(r[int(sys.argv[2])-1][sys.argv[3]])' "$@"
-}
-json_field() { # key < json
-    python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print("null" if v is None else v)' "$1"
 }
 
 @test "--help and --version exit 0 and say what they must" {
@@ -34,8 +33,8 @@ json_field() { # key < json
 }
 
 @test "the report shows every figure the issue lists" {
-    run --separate-stderr -0 "$PIMC" -t 2 2e6
-    for word in "threads       2 (from option" "throws        2000000 (1e+06 per thread)" hits "pi estimate" \
+    run --separate-stderr -0 "$PIMC" -t "$THREADS" 2e6
+    for word in "threads       $THREADS (from option" "throws        2000000 ($(printf %g $((2000000 / THREADS))) per thread)" hits "pi estimate" \
                 "standard error" z-score "parallel time" "serial time" speedup "parallel efficiency" \
                 "Gthrows/s" kernel compiler OpenMP OMP_PROC_BIND OMP_PLACES "verification  PASSED"; do
         [[ $output == *"$word"* ]] || { echo "missing: $word"; false; }
@@ -48,7 +47,7 @@ json_field() { # key < json
     while IFS='|' read -r args want; do
         # shellcheck disable=SC2086
         run --separate-stderr -2 "$PIMC" --csv "$TMP/existing.csv" $args
-        [ "${#stderr_lines[@]}" -eq 1 ] || { echo "args '$args': ${stderr}"; false; }
+        [ "$(errors_of "$stderr" | wc -l)" -eq 1 ] || { echo "args '$args': ${stderr}"; false; }
         [[ $stderr == *"$want"* ]] || { echo "args '$args': '$stderr' lacks '$want'"; false; }
         [ -z "$output" ]
         cmp "$TMP/existing.csv" "$TMP/before.csv"
@@ -90,12 +89,12 @@ CASES
     unset OMP_NUM_THREADS
     SLURM_CPUS_PER_TASK=2 run -0 "$PIMC" --no-serial 1e6
     [[ $output == *"threads       2 (from SLURM_CPUS_PER_TASK"* ]]
-    run -0 taskset -c 0 "$PIMC" --no-serial 1e6
+    run -0 taskset -c "$(cpu_list 1)" "$PIMC" --no-serial 1e6
     [[ $output == *"threads       1 (from affinity; 1 usable CPU)"* ]]
 }
 
 @test "more threads than usable CPUs: a warning, and the row says oversubscribed" {
-    run --separate-stderr -0 taskset -c 0 "$PIMC" -t 3 --csv "$TMP/o.csv" 1e6
+    run --separate-stderr -0 taskset -c "$(cpu_list 1)" "$PIMC" -t 3 --csv "$TMP/o.csv" 1e6
     [[ $stderr == *"3 threads on 1 usable CPUs: oversubscribed"* ]]
     [[ $output == *OVERSUBSCRIBED* ]]
     [ "$(csv_field "$TMP/o.csv" 1 oversubscribed)" = 1 ]
@@ -133,17 +132,17 @@ CASES
 }
 
 @test "CSV: header once, the issue's columns first, one row per run; JSON has the same keys and values" {
-    run -0 "$PIMC" -t 2 --csv "$TMP/r.csv" 1e6
+    run -0 "$PIMC" -t "$THREADS" --csv "$TMP/r.csv" 1e6
     run -0 "$PIMC" -t 1 --seed 9 --no-serial --csv "$TMP/r.csv" 2e6
     [ "$(grep -c '^timestamp,' "$TMP/r.csv")" -eq 1 ]
     [ "$(wc -l < "$TMP/r.csv")" -eq 3 ]
     head -n 1 "$TMP/r.csv" | grep -q '^timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,'
-    [ "$(csv_field "$TMP/r.csv" 1 threads)" = 2 ]
+    [ "$(csv_field "$TMP/r.csv" 1 threads)" = "$THREADS" ]
     [ "$(csv_field "$TMP/r.csv" 1 status)" = complete ]
     [ "$(csv_field "$TMP/r.csv" 2 seed)" = 9 ]
     [ -z "$(csv_field "$TMP/r.csv" 2 serial_s)" ]
     [ -z "$(csv_field "$TMP/r.csv" 2 speedup)" ]
-    run --separate-stderr -0 "$PIMC" -t 2 --json 1e6
+    run --separate-stderr -0 "$PIMC" -t "$THREADS" --json 1e6
     python3 - "$TMP/r.csv" "$output" <<'PY'
 import csv, json, sys
 header = next(csv.reader(open(sys.argv[1])))
@@ -161,17 +160,25 @@ PY
     # Expected values from outside the program: a wall clock around it, and the
     # fact that two threads on one CPU share it: alone there, speedup about 1
     # and efficiency about 1/2; other processes on that CPU move both up (the
-    # scheduler gives 2 threads a larger share than 1), to at most 2 and 1.
-    python3 - "$PIMC" <<'PY'
+    # scheduler gives 2 threads a larger share than 1), to at most 2 and 1. That holds for a steady
+    # load; one that changes between the legs can move them past it, so a miss is measured again,
+    # twice. Runs of about 30 ms on one thread, on any CPU: long enough to time.
+    local throws
+    throws=$(timed_throws 0.03)
+    python3 - "$PIMC" "$(cpu_list 1)" "$throws" <<'PY'
 import json, subprocess, sys, time
-start = time.monotonic()
-out = subprocess.run(["taskset", "-c", "0", sys.argv[1], "-t", "2", "--repeat", "3", "--json", "2e7"],
-                     capture_output=True, text=True, check=True).stdout
-wall = time.monotonic() - start
-r = json.loads(out)
-assert r["usable_cpus"] == 1 and r["threads"] == 2, r
-# 3 timed runs of each leg plus a warm-up each, all inside the process's wall time.
-assert 3 * (r["serial_min_s"] + r["parallel_min_s"]) < wall, (r["serial_min_s"], r["parallel_min_s"], wall)
+for attempt in range(3):
+    start = time.monotonic()
+    out = subprocess.run(["taskset", "-c", sys.argv[2], sys.argv[1], "-t", "2", "--repeat", "3", "--json", sys.argv[3]],
+                         capture_output=True, text=True, check=True).stdout
+    wall = time.monotonic() - start
+    r = json.loads(out)
+    assert r["usable_cpus"] == 1 and r["threads"] == 2, r
+    # 3 timed runs of each leg plus a warm-up each, all inside the process's wall time.
+    assert 3 * (r["serial_min_s"] + r["parallel_min_s"]) < wall, (r["serial_min_s"], r["parallel_min_s"], wall)
+    if 0.25 < r["speedup"] < 2.2 and 0.12 < r["efficiency"] < 1.1:
+        break
+    print(f"# try {attempt + 1}: speedup {r['speedup']}, efficiency {r['efficiency']}")
 assert 0.25 < r["speedup"] < 2.2, r["speedup"]
 assert 0.12 < r["efficiency"] < 1.1, r["efficiency"]
 PY
@@ -202,7 +209,7 @@ PY
 }
 
 @test "the serial and parallel runs agree, and --repeat reports median, min and max" {
-    run --separate-stderr -0 "$PIMC" -t 2 --repeat 3 --csv "$TMP/rep.csv" 2e6
+    run --separate-stderr -0 "$PIMC" -t "$THREADS" --repeat 3 --csv "$TMP/rep.csv" 2e6
     [[ $output == *"median of 3"* ]]
     python3 - "$TMP/rep.csv" <<'PY'
 import csv, sys
@@ -228,7 +235,7 @@ PY
     command -v valgrind >/dev/null || skip "valgrind not installed"
     ! ldd "$PIMC" | grep -q libasan || skip "a sanitizer build does not run under valgrind"
     want=$("$PIMC" -t 1 --no-serial --json 100003 | json_field hits)
-    run --separate-stderr -0 valgrind -q --error-exitcode=9 "$PIMC" -t 2 --json 100003
+    run --separate-stderr -0 valgrind -q --error-exitcode=9 "$PIMC" -t "$THREADS" --json 100003
     got=$(printf '%s\n' "$output" | json_field hits)
     [ "$got" = "$want" ]
     [ "$(printf '%s\n' "$output" | json_field kernel)" != avx512 ]
@@ -258,10 +265,16 @@ assert sum(r[0] == "timestamp" for r in rows) == 1
 PY
 }
 
+# started PID: until PID has thrown for a quarter of a second of CPU time (its signal handlers are up
+# long before): a wall time may pass, on a loaded machine, before it throws at all.
+started() {
+    wait_for_cpu "$1" $((CLK_TCK / 4)) || { echo "it ended before it had thrown: $(cat "$TMP/err")"; false; }
+}
+
 stop_midrun() { # signal expected_status
-    "$PIMC" -t 2 --csv "$TMP/partial.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
+    "$PIMC" -t "$THREADS" --csv "$TMP/partial.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
     pid=$!
-    sleep 1.5
+    started "$pid"
     kill -"$1" "$pid"
     start=$(date +%s%N)
     status=0
@@ -296,7 +309,7 @@ PY
 @test "progress on a terminal for long runs, never when stderr is not a terminal" {
     # A run that never ends by itself on any machine, stopped once seen: the
     # progress line must come (on a terminal), however fast the CPU.
-    script -qefc "OMP_NUM_THREADS=2 $PIMC --no-serial 1e15 & echo \$! > $TMP/pid; wait" "$TMP/tty" > /dev/null &
+    script -qefc "OMP_NUM_THREADS=$THREADS $PIMC --no-serial 1e15 & echo \$! > $TMP/pid; wait" "$TMP/tty" > /dev/null &
     script_pid=$!
     start=$(date +%s)
     for _ in $(seq 600); do
@@ -326,7 +339,8 @@ PY
 }
 
 @test "OMP_PROC_BIND pins the main thread early: the usable CPUs are still the whole mask" {
-    out=$(OMP_PROC_BIND=close OMP_PLACES=cores taskset -c 0,1 "$PIMC" -t 2 --no-serial --json 1e6 2>"$TMP/err")
+    needs_two_cpus
+    out=$(OMP_PROC_BIND=close OMP_PLACES=cores taskset -c "$(cpu_list 2)" "$PIMC" -t 2 --no-serial --json 1e6 2>"$TMP/err")
     python3 -c '
 import json, sys
 row = json.loads(sys.argv[1])
@@ -341,9 +355,9 @@ assert (row["usable_cpus"], row["oversubscribed"], row["omp_proc_bind"]) == (2, 
 }
 
 @test "a second SIGTERM while stopping does not cut the partial row short" {
-    "$PIMC" -t 2 --csv "$TMP/twice.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
+    "$PIMC" -t "$THREADS" --csv "$TMP/twice.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
     pid=$!
-    sleep 1.5
+    started "$pid"
     kill -TERM "$pid"
     kill -TERM "$pid" 2>/dev/null || true
     status=0
@@ -372,10 +386,11 @@ assert (row["usable_cpus"], row["oversubscribed"], row["omp_proc_bind"]) == (2, 
     [ "$(wc -l < "$TMP/nolock.csv")" -eq 3 ]
 }
 
-stop_before_a_row() { # csv [preload]: a check stopped before it writes its row
-    LD_PRELOAD=${2:-} "$PIMC" --check "$BATS_TEST_DIRNAME/fixtures/check-stop.csv" --csv "$1" > /dev/null 2>&1 &
+stop_before_a_row() { # csv [preload]: a check stopped before it writes its row, once it has created it
+    LD_PRELOAD=${2:-} "$PIMC" --check "$BATS_TEST_DIRNAME/fixtures/check-stop.csv" --csv "$1" > /dev/null 2> "$TMP/err" &
     pid=$!
-    sleep 1.5
+    until [ -e "$1" ]; do alive "$pid" || { echo "it ended: $(cat "$TMP/err")"; false; }; sleep 0.01; done
+    started "$pid"
     kill -TERM "$pid"
     wait "$pid" || true
 }
@@ -388,9 +403,10 @@ stop_before_a_row() { # csv [preload]: a check stopped before it writes its row
     stop_before_a_row "$TMP/kept.csv" "$FLOCK_FAILS"
     [ -e "$TMP/kept.csv" ] && [ ! -s "$TMP/kept.csv" ]
     # A row another job wrote meanwhile is never removed with the empty file.
-    "$PIMC" --check "$BATS_TEST_DIRNAME/fixtures/check-stop.csv" --csv "$TMP/shared.csv" > /dev/null 2>&1 &
+    "$PIMC" --check "$BATS_TEST_DIRNAME/fixtures/check-stop.csv" --csv "$TMP/shared.csv" > /dev/null 2> "$TMP/err" &
     pid=$!
-    sleep 1
+    until [ -e "$TMP/shared.csv" ]; do alive "$pid" || { echo "it ended: $(cat "$TMP/err")"; false; }; sleep 0.01; done
+    started "$pid"
     "$PIMC" -q -t 1 --csv "$TMP/shared.csv" 1e5
     kill -TERM "$pid"
     wait "$pid" || true

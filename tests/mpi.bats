@@ -7,6 +7,8 @@
 
 bats_require_minimum_version 1.5.0
 
+load machine
+
 setup() {
     : "${PIMC:?set PIMC to the pimc-omp binary}"
     LIBRARY=$("$PIMC" --version | sed -n 's/^MPI: //p')
@@ -32,7 +34,6 @@ teardown() {
     rm -rf "$TMP"
 }
 
-json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 @test "same hits for 1x1, 2x1, 1x2, 3x1 and 3x2 ranks x threads as one process" {
     want=$("$PIMC" -t 1 --no-serial --seed 77 --json 20000017 | json_field hits)
@@ -108,8 +109,12 @@ cpu_times() {
 @test "idle ranks sleep while rank 0 runs the serial reference alone: their CPU time is their share" {
     # 2 ranks x 1 thread on this machine's CPUs: rank 1 throws half of the parallel leg, then waits
     # while rank 0 throws all of them again alone. Asleep, it uses about a third of rank 0's CPU time
-    # (1/2 against 1/2 + 1); spinning in MPI it would use about as much as rank 0.
-    run -0 cpu_times 2 -t 1 1e9
+    # (1/2 against 1/2 + 1); spinning in MPI it would use about as much as rank 0. The run is sized
+    # to take rank 0 some 2 s of throwing, on a CPU of any speed: against that, what starting MPI
+    # costs each rank is small.
+    local throws
+    throws=$(timed_throws 2)
+    run -0 cpu_times 2 -t 1 "$throws"
     echo "$output"
     rank0=$(awk '$1 == 0 { print $2 }' <<< "$output")
     rank1=$(awk '$1 == 1 { print $2 }' <<< "$output")
@@ -117,7 +122,7 @@ cpu_times() {
     python3 -c 'import sys; r0, r1 = map(float, sys.argv[1:]); sys.exit(not r1 < 0.6 * r0)' "$rank0" "$rank1"
 
     # The same for a sweep's 1-core baseline (rank 0 alone), then 2 x 1 (both ranks).
-    run -0 cpu_times 2 --sweep 1 --repeat 1 1e9
+    run -0 cpu_times 2 --sweep 1 --repeat 1 "$throws"
     echo "$output"
     rank0=$(awk '$1 == 0 { print $2 }' <<< "$output")
     rank1=$(awk '$1 == 1 { print $2 }' <<< "$output")
@@ -127,14 +132,17 @@ cpu_times() {
 @test "a rank that dies ends the job, with a non-zero exit and a message naming it" {
     "${MPIRUN[@]}" -np 2 "$PIMC" -t 1 --csv "$TMP/lost.csv" 1e13 > "$TMP/out" 2> "$TMP/err" &
     launcher=$!
-    for _ in $(seq 50); do
+    # Both ranks, however long the launcher takes to start them.
+    while alive "$launcher"; do
         pids=$(pgrep -f "^$PIMC -t 1 --csv $TMP/lost.csv 1e13" || true)
         [ "$(wc -w <<< "$pids")" -eq 2 ] && break
         sleep 0.2
     done
     victim=$(tail -n 1 <<< "$pids")
-    [ -n "$victim" ]
-    sleep 1
+    [ -n "$victim" ] || { cat "$TMP/out" "$TMP/err"; false; }
+    # Well into the throws: a quarter of a second of CPU time, not a wall time a loaded machine may
+    # spend before the first throw.
+    wait_for_cpu "$victim" $((CLK_TCK / 4))
     kill -KILL "$victim"
     start=$(date +%s)
     status=0

@@ -5,10 +5,12 @@
 
 bats_require_minimum_version 1.5.0
 
+load machine
+
 setup() {
     : "${PIMC:?set PIMC to the pimc-omp binary}"
     TMP=$(mktemp -d)
-    export OMP_NUM_THREADS=2
+    export OMP_NUM_THREADS=$THREADS
     unset PIMC_HIDE_KERNELS OMP_SCHEDULE
 }
 
@@ -16,9 +18,6 @@ teardown() {
     rm -rf "$TMP"
 }
 
-json_field() { # key < json
-    python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print("null" if v is None else v)' "$1"
-}
 
 ars_kernels() { # the ARS paths this CPU has, from --version
     "$PIMC" --version | sed -n 's/^kernels (--rng ars): \([^(]*\)(.*/\1/p'
@@ -49,7 +48,7 @@ ars_kernels() { # the ARS paths this CPU has, from --version
         [ "$got" = "$want" ] || { echo "OMP_SCHEDULE=$schedule: $got, want $want"; false; }
     done
     # A different stream from Philox's (the same seed and throws).
-    philox=$("$PIMC" -t 2 --no-serial --json 3000017 | json_field hits)
+    philox=$("$PIMC" -t "$THREADS" --no-serial --json 3000017 | json_field hits)
     [ "$philox" != "$want" ]
 }
 
@@ -80,11 +79,11 @@ PY
 
 @test "bad generator choices are refused before any work, with a one-line message" {
     run --separate-stderr -2 "$PIMC" --rng mt19937 1e5
-    [ "$stderr" = "pimc-omp: --rng 'mt19937' is not a generator; use philox or ars" ]
+    [ "$(errors_of "$stderr")" = "pimc-omp: --rng 'mt19937' is not a generator; use philox or ars" ]
     run --separate-stderr -2 "$PIMC" --kernel aesni 1e5
-    [[ $stderr == "pimc-omp: --kernel aesni is a path of the ARS generator only; add --rng ars"* ]]
+    [[ $(errors_of "$stderr") == "pimc-omp: --kernel aesni is a path of the ARS generator only; add --rng ars"* ]]
     run --separate-stderr -2 "$PIMC" --kernel neon 1e5
-    [[ $stderr == "pimc-omp: --kernel neon is a path of the ARS generator only; add --rng ars"* ]]
+    [[ $(errors_of "$stderr") == "pimc-omp: --kernel neon is a path of the ARS generator only; add --rng ars"* ]]
     run --separate-stderr -2 "$PIMC" --rng 1e5
     [[ $stderr == *"option '--rng' needs a value"* ]] || [[ $stderr == *"is not a generator"* ]]
 }
@@ -128,8 +127,8 @@ PY
 @test "--rng ars under valgrind (no VAES there: the aesni or scalar path) agrees with the native run" {
     command -v valgrind >/dev/null || skip "valgrind not installed"
     ! ldd "$PIMC" | grep -q libasan || skip "a sanitizer build does not run under valgrind"
-    want=$("$PIMC" --rng ars -t 2 --json 100001 | json_field hits)
-    out=$(valgrind -q --error-exitcode=99 "$PIMC" --rng ars -t 2 --json 100001 2>"$TMP/vg")
+    want=$("$PIMC" --rng ars -t "$THREADS" --json 100001 | json_field hits)
+    out=$(valgrind -q --error-exitcode=99 "$PIMC" --rng ars -t "$THREADS" --json 100001 2>"$TMP/vg")
     [ "$(json_field hits <<< "$out")" = "$want" ] || { cat "$TMP/vg"; false; }
     [[ $(json_field kernel <<< "$out") == @(aesni|scalar) ]]
 }

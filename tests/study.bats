@@ -5,6 +5,8 @@
 
 bats_require_minimum_version 1.5.0
 
+load machine
+
 setup() {
     : "${PIMC:?set PIMC to the pimc-omp binary}"
     TMP=$(mktemp -d)
@@ -16,7 +18,8 @@ teardown() {
 }
 
 @test "--sweep 1,2,3: strong rows per run and median, same hits, table, oversubscribed marked" {
-    run --separate-stderr -0 taskset -c 0,1 "$PIMC" --sweep 1,2,3 --repeat 2 --csv "$TMP/s.csv" 2e6
+    needs_two_cpus
+    run --separate-stderr -0 taskset -c "$(cpu_list 2)" "$PIMC" --sweep 1,2,3 --repeat 2 --csv "$TMP/s.csv" 2e6
     [[ $output == *"Strong scaling"* ]]
     [[ $output == *"CPU cores"*"run time [s]"*"speedup"*"efficiency"* ]]
     [[ $stderr == *"3 threads on 2 usable CPUs"* ]]
@@ -58,23 +61,38 @@ assert rows[1]["serial_s"] == rows[0]["parallel_s"], "the 1-thread time is the b
     # threads on one CPU share it. Alone there, the strong speedup is about 1
     # and the weak efficiency about 1/2; other processes on that CPU move both
     # up (the scheduler gives 2 threads a larger share than 1), to at most 2 and
-    # 1: the bounds hold on a loaded machine too.
-    run --separate-stderr -0 taskset -c 0 "$PIMC" --sweep 1,2 --repeat 3 --json 2e7
-    python3 -c '
+    # 1: the bounds hold on a steadily loaded machine too. A load that changes between the points can
+    # move them past: a miss is measured again, twice. Runs of some 30 ms on one thread, on any CPU:
+    # long enough to time.
+    local throws cpu try
+    throws=$(timed_throws 0.03)
+    cpu=$(cpu_list 1)
+    for try in 1 2 3; do
+        run --separate-stderr -0 taskset -c "$cpu" "$PIMC" --sweep 1,2 --repeat 3 --json "$throws"
+        run python3 -c '
 import json, sys
 one, two = [r for r in json.loads(sys.argv[1]) if r["run"] == "median"]
 assert (one["threads"], two["threads"]) == (1, 2)
 assert 0.4 < two["speedup"] < 2.2, two["speedup"]
 assert 0.2 < two["efficiency"] < 1.1, two["efficiency"]
 ' "$output"
-    run --separate-stderr -0 taskset -c 0 "$PIMC" --sweep 1,2 --weak --repeat 3 --json 1e7
-    python3 -c '
+        echo "strong, try $try: $output"
+        [ "$status" -eq 0 ] && break
+    done
+    [ "$status" -eq 0 ]
+    for try in 1 2 3; do
+        run --separate-stderr -0 taskset -c "$cpu" "$PIMC" --sweep 1,2 --weak --repeat 3 --json "$throws"
+        run python3 -c '
 import json, sys
 one, two = [r for r in json.loads(sys.argv[1]) if r["run"] == "median"]
 assert two["throws"] == 2 * one["throws"]
 assert 0.3 < two["efficiency"] < 1.1, two["efficiency"]
 assert 0.6 < two["speedup"] < 2.2, two["speedup"]
 ' "$output"
+        echo "weak, try $try: $output"
+        [ "$status" -eq 0 ] && break
+    done
+    [ "$status" -eq 0 ]
 }
 
 @test "--weak: throws grow with threads, efficiency = T1/Tp, scaled speedup; JSON is one array" {
@@ -89,7 +107,7 @@ assert rows[1]["speedup"] > rows[1]["efficiency"] > 0, "scaled speedup = threads
 }
 
 @test "--sizes: serial and parallel per size, break-even line, Markdown table" {
-    run --separate-stderr -0 "$PIMC" -t 2 --sizes 1e3,1e6,1e4 --repeat 3 --markdown --csv "$TMP/z.csv"
+    run --separate-stderr -0 "$PIMC" -t "$THREADS" --sizes 1e3,1e6,1e4 --repeat 3 --markdown --csv "$TMP/z.csv"
     grep -Eq '^\| throws +\| serial \[s\] +\| parallel \[s\] +\| speedup +\| faster' <<< "$output"
     [[ $output == *"break-even:"* ]]
     python3 - "$TMP/z.csv" <<'PY'
@@ -103,17 +121,23 @@ PY
 }
 
 @test "pow2 goes to the usable CPUs, and includes that count" {
-    run --separate-stderr -0 taskset -c 0 "$PIMC" --sweep pow2 --repeat 1 --json 1e5
+    run --separate-stderr -0 taskset -c "$(cpu_list 1)" "$PIMC" --sweep pow2 --repeat 1 --json 1e5
     python3 -c 'import json,sys; assert [r["threads"] for r in json.loads(sys.argv[1])] == [1]' "$output"
-    run --separate-stderr -0 taskset -c 0,1 "$PIMC" --sweep pow2 --repeat 1 --json 1e5
-    python3 -c 'import json,sys; assert [r["threads"] for r in json.loads(sys.argv[1])] == [1, 2]' "$output"
+    # All of them (3 of them, when there are 3 or more: 1, 2 and 3).
+    local n=$((USABLE_CPUS < 3 ? USABLE_CPUS : 3))
+    run --separate-stderr -0 taskset -c "$(cpu_list "$n")" "$PIMC" --sweep pow2 --repeat 1 --json 1e5
+    python3 -c '
+import json, sys
+n = int(sys.argv[2])
+want = sorted({1 << k for k in range(n.bit_length())} | {n})
+assert [r["threads"] for r in json.loads(sys.argv[1])] == want, want' "$output" "$n"
 }
 
 @test "bad lists: exit 2, one line naming the value, nothing written" {
     while IFS='|' read -r args want; do
         # shellcheck disable=SC2086
         run --separate-stderr -2 "$PIMC" --csv "$TMP/bad.csv" $args
-        [ "${#stderr_lines[@]}" -eq 1 ] || { echo "$args: $stderr"; false; }
+        [ "$(errors_of "$stderr" | wc -l)" -eq 1 ] || { echo "$args: $stderr"; false; }
         [[ $stderr == *"$want"* ]] || { echo "$args: '$stderr' lacks '$want'"; false; }
         [ ! -e "$TMP/bad.csv" ]
     done <<'CASES'
@@ -145,7 +169,7 @@ CASES
 
 @test "bench/plot draws the overhead figure from a real --sizes CSV" {
     command -v gnuplot >/dev/null || skip "gnuplot not installed"
-    run -0 "$PIMC" -t 2 --sizes 1e4,1e5,1e6 --repeat 1 --csv "$TMP/sizes.csv"
+    run -0 "$PIMC" -t "$THREADS" --sizes 1e4,1e5,1e6 --repeat 1 --csv "$TMP/sizes.csv"
     run -0 "$BATS_TEST_DIRNAME/../bench/plot" "$TMP/sizes.csv"
     python3 - "$TMP/sizes.svg" "$TMP/sizes.png" <<'PY'
 import struct, sys, xml.etree.ElementTree as ET

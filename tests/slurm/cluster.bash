@@ -4,6 +4,10 @@
 # programs (PIMC_SLURM_REQUIRED=1 makes that a failure), submitting jobs, waiting for them and
 # reading their CSV. Loaded with `load cluster`.
 
+# Usable CPUs, progress waits and rates measured here (tests/machine.bash).
+# shellcheck source=SCRIPTDIR/../machine.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../machine.bash"
+
 # The CSV columns of pimc-omp's contract, in order.
 CSV_HEADER=timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,z_score,throws_per_s_per_thread,status,throws_requested,mode,run,repeats,serial_min_s,serial_max_s,parallel_min_s,parallel_max_s,ranks,threads_per_rank,usable_cpus,oversubscribed,threads_source,openmp,omp_proc_bind,omp_places,omp_schedule,version,slurm_job_id,nodes,rng,segments,throws_resumed,mpi_library,cpu_signature,cores,hw_threads_per_core,packages,numa_nodes,cores_used,smt_shared
 
@@ -160,4 +164,32 @@ submit() {
 # plain_hits THROWS [OPTION...] -- the hits of one single-process, one-thread run, outside Slurm.
 plain_hits() {
     "$PIMC" -t 1 --no-serial --json "$@" | python3 -c 'import json, sys; print(json.load(sys.stdin)["hits"])'
+}
+
+# job_ranks ID -- the PIDs of job ID's pimc-omp processes on this machine (SLURM_JOB_ID=ID in their
+# environment), one a line; read from /proc by bash alone.
+job_ranks() {
+    local file pid comm vars var
+    for file in /proc/[0-9]*/comm; do
+        { read -r comm <"$file"; } 2>/dev/null || continue
+        [[ $comm == pimc-omp ]] || continue
+        pid=${file#/proc/}
+        pid=${pid%/comm}
+        vars=()
+        { mapfile -d '' -t vars <"/proc/$pid/environ"; } 2>/dev/null || continue
+        for var in "${vars[@]}"; do
+            [[ $var == "SLURM_JOB_ID=$1" ]] && { echo "$pid"; break; }
+        done
+    done
+    return 0
+}
+
+# thrown PID... -- until each PID has thrown for a quarter of a second of CPU time (its signal
+# handlers are up long before): the point to signal or kill a run at, where a wall time may pass on a
+# loaded machine before it throws at all. Fails, saying so, when one has ended first.
+thrown() {
+    local pid
+    for pid in "$@"; do
+        wait_for_cpu "$pid" $((CLK_TCK / 4)) || { echo "process $pid ended before it had thrown" >&2; return 1; }
+    done
 }

@@ -70,11 +70,13 @@ wait_for_output() {
 
 # ranks_of NODE -- the PIDs of pimc-omp processes on NODE (in its namespace), one a line.
 ranks_of() {
-    local ns p
+    local ns p comm
     read -r ns <"$TESTDIR/cluster/run/$1.uts"
+    # The name first, by bash alone: a readlink for each of the machine's processes took seconds on a
+    # loaded machine, long enough for a short run to end unseen.
     for p in /proc/[0-9]*; do
-        [[ $(readlink "$p/ns/uts" 2>/dev/null) == "$ns" && $(cat "$p/comm" 2>/dev/null) == pimc-omp ]] &&
-            echo "${p#/proc/}"
+        { read -r comm <"$p/comm"; } 2>/dev/null || continue
+        [[ $comm == pimc-omp && $(readlink "$p/ns/uts" 2>/dev/null) == "$ns" ]] && echo "${p#/proc/}"
     done
     return 0 # (bats runs with set -e: the loop's last test must not fail the caller)
 }
@@ -163,15 +165,25 @@ no_torn_rows() {
     require_mpi
     workdir hybrid-chain
     csv=$TESTDIR/hybrid-chain/chain.csv
-    # Scalar Philox on 3 ranks sharing 2 CPUs: 6e9 throws take ~10-20 s, so the warning lands mid-run.
-    want=$(plain_hits 6e9 --seed 9)
+    # Scalar Philox on 3 ranks sharing this machine's CPUs: some 20 s of their CPU time (at the rate
+    # measured here), so that the warning, sent once the checkpoint shows 1 or 2 chunks (drawn before
+    # the submission) and a save every second, lands mid-run on a CPU of any speed.
+    local rate throws chunk rank0 file target
+    rate=$(cpu_rate scalar)
+    throws=$((20 * rate * (USABLE_CPUS < 3 ? USABLE_CPUS : 3)))
+    chunk=$(chunk_throws "$throws")
+    RANDOM=9
+    target=$(((1 + RANDOM % 2) * chunk))
+    want=$(plain_hits "$throws" --seed 9)
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_CHECKPOINT=1 PIMC_CHECKPOINT_INTERVAL=1 \
-        sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 "$REPO/slurm/hybrid.sh" --seed 9 --kernel scalar 6e9
+        sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 "$REPO/slurm/hybrid.sh" --seed 9 --kernel scalar "$throws"
     first=$id
     wait_for_output "$out"
-    wait_for_ranks n3 >/dev/null
-    grep -Eq "^checkpoint +$TESTDIR/hybrid-chain/pimc-$first.checkpoint.json\$" "$out"
-    sleep 3
+    rank0=$(wait_for_ranks n1)
+    file=$TESTDIR/hybrid-chain/pimc-$first.checkpoint.json
+    grep -Eq "^checkpoint +$file\$" "$out"
+    wait_for_throws "$rank0" "$file" "$target" || { echo "rank 0 ended before $target throws were saved"; false; }
+    echo "USR1 at $(checkpoint_value "$file" throws_done) throws saved, of $throws"
     # What --signal=B:USR1@... makes Slurm send the batch script before the time limit.
     scancel --batch --signal=USR1 "$first"
     wait_job "$first" 60
@@ -188,7 +200,7 @@ no_torn_rows() {
     [ "$row_status $ranks $nodes $job" = "partial 3 3 $first" ]
     read -r row_status ranks nodes hits segments resumed job <<<"${lines[1]}"
     [ "$row_status $ranks $nodes $hits $segments $job" = "complete 3 3 $want 2 $next" ]
-    ((resumed > 0 && resumed < 6000000000))
+    ((resumed >= target && resumed < throws))
     no_torn_rows "$csv"
 }
 
@@ -239,8 +251,7 @@ no_torn_rows() {
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_LAUNCHER="${LAUNCHER[0]}" \
         sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 "$REPO/slurm/hybrid.sh" 1e13
     wait_for_output "$out"
-    wait_for_ranks n3 >/dev/null
-    sleep 3
+    thrown "$(wait_for_ranks n1)" "$(wait_for_ranks n2)" "$(wait_for_ranks n3)"
     scancel --batch --signal=USR1 "$id" # what --signal=B:USR1@60 sends the batch shell
     wait_job "$id" 60
     cat "$out"
@@ -285,7 +296,7 @@ no_torn_rows() {
         "$REPO/slurm/hybrid.sh" 1e13
     wait_for_output "$out"
     victim=$(wait_for_ranks n2)
-    sleep 2 # well into the throws
+    thrown "$victim" # well into the throws
     kill -KILL "$victim"
     start=$SECONDS
     wait_job "$id" 30
@@ -308,9 +319,8 @@ no_torn_rows() {
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -N 3 --ntasks-per-node=1 -c 1 \
         "$REPO/slurm/hybrid.sh" 1e13
     wait_for_output "$out"
-    wait_for_ranks n3 >/dev/null
+    thrown "$(wait_for_ranks n3)"
     grep -Eq '^node check +every 5 s$' "$out"
-    sleep 2
     run -0 "$REPO/tests/slurm/slurm-node.sh" "$TESTDIR/cluster" kill n3
     echo "$output"
     [[ $output == "killed node n3: "* && $output == *"(slurmd)"* && $output == *"(pimc-omp)"* ]]
@@ -344,7 +354,7 @@ no_torn_rows() {
         wait_for_output "$out"
         victim=$(wait_for_ranks n3)
         grep -Eq "^MPI launcher +${LAUNCHER[0]}\$" "$out"
-        sleep 2
+        thrown "$victim"
         if [[ $what == rank ]]; then
             kill -KILL "$victim"
         else

@@ -152,11 +152,21 @@ teardown_file() { stop_test_cluster; }
     # Slurm checks limits about every 30 s, and its warning has come up to ~20 s early or late here.
     # With -t 1 and USR1@30 it once came so late that the limit's kill took the job before it could
     # submit its successor (CI, 2026-12-02), and it can come before pimc-omp starts, which ends a
-    # chain by design. With -t 2 and USR1@60 it comes 30-90 s in, with 30 s left to stop. One scalar
-    # core (0.18-0.27 Gthrows/s): 3e10 throws take 110-170 s, more than any one job gets.
-    want=$("$PIMC" -t 2 --no-serial --seed 3 --json 3e10 | python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"])')
+    # chain by design. With -t 2 and USR1@60 it comes 30-90 s in, with 30 s left to stop. The run is
+    # 150 s of one scalar core's CPU time, at the rate measured here (the best of 3), more than any
+    # one job gets on a CPU of any speed (3e10 throws were 110-170 s on one CPU, 88 s on another).
+    local rate=0 r throws
+    for r in 1 2 3; do
+        r=$(cpu_rate scalar)
+        ((r > rate)) && rate=$r
+    done
+    throws=$((150 * rate))
+    echo "throws: $throws (scalar: $rate throws per CPU second)"
+    # shellcheck disable=SC2153 # THREADS: set by tests/machine.bash (through cluster.bash)
+    want=$("$PIMC" -t "$THREADS" --no-serial --seed 3 --json "$throws" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"])')
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" PIMC_CHECKPOINT=1 PIMC_CHECKPOINT_INTERVAL=5 \
-        sbatch --parsable -c 1 -t 2 --signal=B:USR1@60 "$REPO/slurm/pimc.sh" 3e10 --seed 3 --kernel scalar
+        sbatch --parsable -c 1 -t 2 --signal=B:USR1@60 "$REPO/slurm/pimc.sh" "$throws" --seed 3 --kernel scalar
     first=$id
     # Follow the chain: each stopped job names its successor in its output.
     local jobs=("$first") i last=$first
@@ -369,14 +379,21 @@ require_pmix() {
     csv=$TESTDIR/hybrid-signal/partial.csv
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --parsable -N 1 --ntasks-per-node=2 -c 1 \
         "$REPO/slurm/hybrid.sh" 1e13
-    # Wait for the run to start, and the ranks to set up their handlers, then send what --signal=B:USR1
-    # sends: SIGUSR1 to the batch shell alone (the pimc.sh test waits for Slurm's own; this one need not).
+    # Wait for the run to start, and both ranks to have thrown (their handlers are up by then), then send
+    # what --signal=B:USR1 sends: SIGUSR1 to the batch shell alone (the pimc.sh test waits for Slurm's
+    # own; this one need not).
     for ((i = 0; i < 100; i++)); do
         grep -q '^== pimc-omp$' "$out" 2>/dev/null && break
         sleep 0.2
     done
     grep -q '^== pimc-omp$' "$out"
-    sleep 3
+    local ranks=()
+    while ((${#ranks[@]} < 2)); do
+        mapfile -t ranks < <(job_ranks "$id")
+        [[ $(squeue -h -j "$id" -o %T 2>/dev/null) == RUNNING ]] || { cat "$out"; false; }
+        sleep 0.2
+    done
+    thrown "${ranks[@]}"
     scancel --batch --signal=USR1 "$id"
     wait_job "$id" 60
     cat "$out"
