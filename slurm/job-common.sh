@@ -316,12 +316,15 @@ run_step() {
         return 0
     fi
     [[ -n $stop_signal ]] || return 0
-    # Say what is in the CSV, not what should be. A row's slurm_job_id is followed by as many columns
-    # as its header has after slurm_job_id (nodes, rng, ...: none of them ever quoted).
-    local after
-    after=$(head -n 1 "$csv" 2>/dev/null | tr ',' '\n' | awk '$0 == "slurm_job_id" { i = NR } END { print NR - i }')
-    if [[ $after =~ ^[0-9]+$ ]] && grep -Eq ",partial,.*,$SLURM_JOB_ID(,[^,\"]*){$after}\$" "$csv" 2>/dev/null; then
-        printf '%s: stopped early (SIG%s); %s has this job'"'"'s status=partial row\n' \
+    # Say what is in the CSV, not what should be: this job's row of a stopped run, status=partial, or a
+    # complete result whose stopped_in names the leg a stop cut (a serial leg, a later repeat). Columns
+    # are counted from the row's end: none from slurm_job_id on is ever quoted.
+    if awk -F, -v job="$SLURM_JOB_ID" '
+        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "slurm_job_id") j = NF - i; if ($i == "stopped_in") s = NF - i }
+                  if (!j || !s) exit 1; next }
+        $(NF - j) == job && ($(NF - s) != "" || /,partial,/) { found = 1 }
+        END { exit !found }' "$csv" 2>/dev/null; then
+        printf '%s: stopped early (SIG%s); %s has this job'"'"'s row of a stopped run (status=partial, or stopped_in set)\n' \
             "$job_script" "$stop_signal" "$csv"
         # A library's launcher passes on another status for the same stop (mpirun the ranks' 138
         # for SIGUSR1, mpiexec 0): the job's is a stopped run's, 143, as under srun.

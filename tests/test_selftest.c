@@ -140,5 +140,6 @@ int main(void)
         each_path_line(&run, PIMC_RNG_ARS, false);
         tap_ok(strncmp(last, "self-test: FAIL: ", 17) == 0, "last line: %.*s", (int)strcspn(last, "\n"), last);
     }
+    free(run.text);
     return tap_done();
 }

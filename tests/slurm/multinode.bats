@@ -256,7 +256,7 @@ no_torn_rows() {
     wait_job "$id" 60
     cat "$out"
     grep -Eq '^hybrid.sh: SIGUSR1 at .*: asking pimc-omp to stop' "$out"
-    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "$out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's row of a stopped run (status=partial, or stopped_in set)" "$out"
     [ "$(job_state "$id")" = "FAILED 143:0" ]
     check_rows "$csv" ranks nodes status throws_requested throws slurm_job_id
     [ "${#lines[@]}" -eq 1 ]

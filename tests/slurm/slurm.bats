@@ -134,7 +134,7 @@ teardown_file() { stop_test_cluster; }
     cat "$out"
     grep -Eq '^pimc.sh: SIGUSR1 at .*: asking pimc-omp to stop' "$out"
     grep -Eq "^== pimc.sh: job $id: pimc-omp exited with status 143 " "$out"
-    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "$out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's row of a stopped run (status=partial, or stopped_in set)" "$out"
     [ "$(job_state "$id")" = "FAILED 143:0" ] # ended by pimc.sh before the limit (TIMEOUT otherwise)
 
     check_rows "$csv" threads status throws_requested throws slurm_job_id
@@ -400,7 +400,7 @@ require_pmix() {
     grep -Eq '^hybrid.sh: SIGUSR1 at .*: asking pimc-omp to stop' "$out"
     grep -Eq '^  threads +2 = 2 ranks x 1 threads ' "$out"
     grep -Eq "^== hybrid.sh: job $id: pimc-omp exited with status 143 " "$out"
-    grep -q "stopped early (SIGUSR1); $csv has this job's status=partial row" "$out"
+    grep -q "stopped early (SIGUSR1); $csv has this job's row of a stopped run (status=partial, or stopped_in set)" "$out"
     [ "$(job_state "$id")" = "FAILED 143:0" ]
 
     check_rows "$csv" ranks threads_per_rank status throws_requested throws slurm_job_id
