@@ -899,7 +899,12 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
             else if (break_even == 0)
                 break_even = o->throws;
         } else {
-            snprintf(cell[0], 48, "%d", cores_of(p));
+            /* A hybrid point's ranks x threads stay in sight: in the threads
+             * column, or beside the cores when that column is dropped. */
+            if (o->ranks > 1 && !threads_column)
+                snprintf(cell[0], 48, "%d (%dx%d)", cores_of(p), o->ranks, o->threads);
+            else
+                snprintf(cell[0], 48, "%d", cores_of(p));
             if (o->ranks > 1)
                 snprintf(cell[1], 48, "%d (%dx%d)", o->threads * o->ranks, o->ranks, o->threads);
             else

@@ -212,8 +212,8 @@ no_torn_rows() {
     want=$(plain_hits 1e7)
     submit 0 env PIMC="$PIMC" PIMC_CSV="$csv" sbatch --wait --parsable -N 3 --ntasks-per-node=1 -c 2 \
         "$REPO/slurm/hybrid.sh" --sweep 1,2 --repeat 1 1e7
-    grep -Eq '^3 \(3x1\) +[0-9.]+ ' "$out"
-    grep -Eq '^6 \(3x2\) +[0-9.]+ ' "$out"
+    grep -Eq '^([0-9]+ +)?3 \(3x1\) +[0-9.]+ ' "$out"
+    grep -Eq '^([0-9]+ +)?6 \(3x2\) +[0-9.]+ ' "$out"
     check_rows "$csv" ranks threads_per_rank threads nodes hits status
     [ "${#lines[@]}" -eq 3 ]
     [ "${lines[0]}" = "1 1 1 1 $want complete" ]

@@ -209,7 +209,8 @@ teardown_file() { stop_test_cluster; }
     cat "slurm-$report.out"
     for n in 1 2 4; do
         grep -Eq "^ *$n CPUs: 1 complete, 0 partial" "slurm-$report.out"
-        grep -Eq "^ *$n +[0-9]+\.[0-9]+ " "slurm-$report.out" # the table line of n cores
+        # the table line of n threads: its cores first when they differ (4 threads on 2 cores)
+        grep -Eq "^ *($n|[0-9]+ +$n) +[0-9]+\.[0-9]+ " "slurm-$report.out"
     done
     [ -s "${csv%.csv}.svg" ]
     [ -s "${csv%.csv}.png" ]
@@ -355,8 +356,8 @@ require_pmix() {
     [ "$(job_state "$id")" = "COMPLETED 0:0" ]
     grep -Eq -- '^command +srun --mpi=pmix --kill-on-bad-exit=1 --cpus-per-task=1 .*/pimc-omp --csv .*/sweep.csv --sweep 1,2 --repeat 1 1e7$' "$out"
     grep -Eq '^1 +[0-9.]+ ' "$out"        # the table: the baseline (rank 0, 1 thread)
-    grep -Eq '^2 \(2x1\) +[0-9.]+ ' "$out" # 2 ranks x 1 thread
-    grep -Eq '^4 \(2x2\) +[0-9.]+ ' "$out" # 2 ranks x 2 threads
+    grep -Eq '^([0-9]+ +)?2 \(2x1\) +[0-9.]+ ' "$out" # 2 ranks x 1 thread
+    grep -Eq '^([0-9]+ +)?4 \(2x2\) +[0-9.]+ ' "$out" # 2 ranks x 2 threads
 
     check_rows "$csv" ranks threads_per_rank threads hits status mode run slurm_job_id
     [ "${#lines[@]}" -eq 3 ]
