@@ -47,7 +47,8 @@
  * 6. hits: every run of both builds must give the same hits (same generator,
  *    seed and throws): else exit 3, named as the verification failure it is.
  *    A child that fails its own verification (exit 3) is one too. A leg under
- *    10 ms is too short to time: its metrics are INCONCLUSIVE, never a
+ *    10 ms (PIMC_SHORTEST_TIMED_S, the limit --check and the report use too)
+ *    is too short to time: its metrics are INCONCLUSIVE, never a PASS or a
  *    REGRESSION, and the rounds stop at the 6th.
  */
 #include "ab.h"
@@ -77,7 +78,6 @@
 
 #define AB_CONFIDENCE 0.95
 #define AB_MAX_ROUNDS 500
-#define AB_TOO_SHORT_S 0.010      /* a leg shorter than this is not a speed result */
 #define AB_VERSION_TIMEOUT_S 10.0 /* OTHER --version */
 #define AB_FIRST_RUN_TIMEOUT_S 600.0
 #define AB_MAX_OTHER_SHARE 0.9
@@ -483,7 +483,8 @@ struct judged {
     enum pimc_ab_call call[TIMED];
     double this_median[TIMED], other_median[TIMED];
     bool too_short[TIMED];
-    double short_s[TIMED];
+    double short_s[TIMED];      /* the shorter median leg behind the metric, of either build */
+    const char *short_leg[TIMED]; /* which legs */
 };
 
 static double median(double *v, int n)
@@ -545,7 +546,8 @@ static void intervals(const struct ab *ab, int rounds, bool adjusted, struct pim
 }
 
 /* The legs too short to time: a build whose median leg is under
- * AB_TOO_SHORT_S (either build's: a leg is only as good as its clock). */
+ * PIMC_SHORTEST_TIMED_S (either build's: a leg is only as good as its clock),
+ * the one limit of the report's flag and of --check's rule. */
 static void find_short_legs(const struct ab *ab, struct judged *j)
 {
     double parallel = INFINITY, serial = INFINITY;
@@ -565,9 +567,11 @@ static void find_short_legs(const struct ab *ab, struct judged *j)
         free(p);
     }
     j->short_s[THROUGHPUT] = j->short_s[EFFICIENCY] = fmin(parallel, serial);
+    j->short_leg[THROUGHPUT] = j->short_leg[EFFICIENCY] = parallel <= serial ? "parallel legs" : "1-thread legs";
     j->short_s[SERIAL] = serial;
+    j->short_leg[SERIAL] = "1-thread legs";
     for (int m = 0; m < TIMED; m++)
-        j->too_short[m] = !(j->short_s[m] >= AB_TOO_SHORT_S);
+        j->too_short[m] = !(j->short_s[m] >= PIMC_SHORTEST_TIMED_S);
 }
 
 /* The calls after `rounds` rounds (no text yet). */
@@ -621,8 +625,9 @@ static void say_verdicts(const struct ab *ab, int rounds, bool budget_out, struc
                      j->other_median[m], unit_of(m));
         const enum pimc_ab_call raw = pimc_ab_call_of(i, tolerance);
         if (j->too_short[m])
-            pimc_say(x, PIMC_INCONCLUSIVE, "%s: legs of %.2f ms are too short to time (under %.0f ms); give more "
-                                           "THROWS", figures, 1e3 * j->short_s[m], 1e3 * AB_TOO_SHORT_S);
+            pimc_say(x, PIMC_INCONCLUSIVE, "%s: %s of %.2f ms (median) are too short to time (under %.0f ms); give "
+                                           "more THROWS", figures, j->short_leg[m], 1e3 * j->short_s[m],
+                     1e3 * PIMC_SHORTEST_TIMED_S);
         else if (j->call[m] == PIMC_AB_PASS)
             pimc_say(x, PIMC_PASS, "%s", figures);
         else if (j->call[m] == PIMC_AB_REGRESSION)

@@ -53,7 +53,9 @@ static const char usage_text[] =
     "                      kernel path, speed per thread, efficiency, speed against\n"
     "                      the scalar path; exit 0 pass, 1 regression, 2 unusable\n"
     "                      baseline. THROWS, --threads, --seed, --kernel default to\n"
-    "                      the baseline's\n"
+    "                      the baseline's. A speed PASSes only on times as timed (no\n"
+    "                      discount for other work), legs of 10 ms or more and rows\n"
+    "                      of this CPU model (same cpu_signature)\n"
     "      --tolerance T   slowdown allowed before a regression, e.g. 10% (default; 3%\n"
     "                      with --against); NAME=T for one metric, e.g. efficiency=5%\n";
 

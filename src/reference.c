@@ -105,11 +105,11 @@ static bool applies(const struct pimc_baseline_row *row, const struct pimc_check
 /* The best and median 1-thread speed of a kernel on a CPU model: parallel legs
  * of 1-thread rows and serial legs of any row. */
 static int one_thread_speed(const struct pimc_baseline *b, const struct pimc_cpu *cpu, const char *rng,
-                            enum pimc_kernel kernel, double *best, double *median)
+                            enum pimc_kernel kernel, double *best, double *median, double *best_s)
 {
     double *medians = values(2 * b->count);
     int n = 0, rows = 0;
-    *best = NAN;
+    *best = *best_s = NAN;
     for (int r = 0; r < b->count; r++) {
         const struct pimc_baseline_row *row = &b->rows[r];
         if (!row->reference || !of_generator(row, rng) || row->kernel != kernel ||
@@ -118,13 +118,19 @@ static int one_thread_speed(const struct pimc_baseline *b, const struct pimc_cpu
         const double n_throws = (double)row->throws;
         rows += row->threads == 1 || isfinite(row->serial_s);
         if (row->threads == 1) {
-            const double fast = n_throws / min_or(row->parallel_min_s, row->parallel_s);
-            *best = isfinite(*best) && *best > fast ? *best : fast;
+            const double leg = min_or(row->parallel_min_s, row->parallel_s), fast = n_throws / leg;
+            if (!(isfinite(*best) && *best > fast)) {
+                *best = fast;
+                *best_s = leg;
+            }
             medians[n++] = n_throws / row->parallel_s;
         }
         if (isfinite(row->serial_s)) {
-            const double fast = n_throws / min_or(row->serial_min_s, row->serial_s);
-            *best = isfinite(*best) && *best > fast ? *best : fast;
+            const double leg = min_or(row->serial_min_s, row->serial_s), fast = n_throws / leg;
+            if (!(isfinite(*best) && *best > fast)) {
+                *best = fast;
+                *best_s = leg;
+            }
             medians[n++] = n_throws / row->serial_s;
         }
     }
@@ -161,8 +167,28 @@ static void time_the_rows(const struct pimc_baseline *b, const char *rng, const 
     free(parallel);
     free(serial);
     ref->speed_rows =
-        one_thread_speed(b, cpu, rng, c->kernel, &ref->kernel_speed_best, &ref->kernel_speed_median) +
-        one_thread_speed(b, cpu, rng, PIMC_KERNEL_SCALAR, &ref->scalar_speed_best, &ref->scalar_speed_median);
+        one_thread_speed(b, cpu, rng, c->kernel, &ref->kernel_speed_best, &ref->kernel_speed_median,
+                         &ref->kernel_speed_best_s) +
+        one_thread_speed(b, cpu, rng, PIMC_KERNEL_SCALAR, &ref->scalar_speed_best, &ref->scalar_speed_median,
+                         &ref->scalar_speed_best_s);
+}
+
+/* Rows of this CPU's name, by what their signature says of its model. */
+static void count_model_rows(const struct pimc_baseline *b, const char *rng, const struct pimc_cpu *cpu,
+                             struct pimc_reference *ref)
+{
+    const bool signed_here = cpu->signature != NULL && cpu->signature[0] != '\0';
+    for (int r = 0; r < b->count; r++) {
+        const struct pimc_baseline_row *row = &b->rows[r];
+        if (!row->reference || !of_generator(row, rng) || strcmp(row->cpu_model, cpu->model) != 0)
+            continue;
+        if (!signed_here || strcmp(row->cpu_signature, cpu->signature) == 0)
+            ref->own_model_rows++;
+        else if (row->cpu_signature[0] == '\0')
+            ref->unsigned_name_rows++;
+        else
+            ref->other_signature_rows++;
+    }
 }
 
 bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_reference_request *request,
@@ -208,6 +234,7 @@ bool pimc_choose_reference(const struct pimc_baseline *b, const struct pimc_refe
     const struct pimc_cpu there =
         as_the_rows_tell(b, (struct pimc_cpu){.model = model_row->cpu_model, .signature = model_row->cpu_signature});
     time_the_rows(b, rng, ref->same_cpu ? here : &there, ref);
+    count_model_rows(b, rng, &request->cpu, ref);
 
     /* Hits depend on the generator, seed and throws only: every complete row
      * of that stream is a witness, whatever its CPU, kernel, threads or mode

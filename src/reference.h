@@ -58,9 +58,15 @@ struct pimc_reference {
     double serial_best, serial_median;
     double kernel_speed_best, kernel_speed_median; /* 1-thread throws/s of the kernel; NAN: none */
     double scalar_speed_best, scalar_speed_median; /* the same for the scalar path */
+    double kernel_speed_best_s, scalar_speed_best_s; /* the legs behind the two bests, seconds */
     int speed_rows;                                /* rows behind those two */
     int hits_rows;                                 /* witnesses of the hits of (seed, throws) */
     uint64_t hits;
+    /* This CPU's model in the baseline (rows of the generator, any
+     * configuration): rows of its very model (its name, and its signature
+     * when it has one), of its name with another signature, and of its name
+     * without one. No own_model_rows: the check says so, and passes on none. */
+    int own_model_rows, other_signature_rows, unsigned_name_rows;
 };
 
 /* The configuration is the reference row's: the latest complete row of the

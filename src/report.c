@@ -400,7 +400,7 @@ void pimc_print_check(FILE *out, const struct pimc_check_summary *s)
     if (*s->outcome.failing)
         fprintf(out, "check: REGRESSION (%s)\n", s->outcome.failing);
     else if (*s->outcome.unsure)
-        fprintf(out, "check: INCONCLUSIVE (%s): the machine was too busy to tell; not a regression, exit 0\n",
+        fprintf(out, "check: INCONCLUSIVE (%s): not a regression shown, nor a pass (their lines say why); exit 0\n",
                 s->outcome.unsure);
     else
         fprintf(out, "check: PASS\n");

@@ -29,7 +29,7 @@ struct pimc_metric {
     enum pimc_verdict verdict;
     bool has_values;
     double measured, baseline; /* for JSON */
-    char text[640];            /* after "check NAME: VERDICT " */
+    char text[1024];           /* after "check NAME: VERDICT " */
 };
 
 /* Sets the verdict and its detail, printf-style. */
@@ -55,17 +55,34 @@ void pimc_judge_hits(struct pimc_metric *m, const struct pimc_hits_evidence *e);
 void pimc_judge_kernel(struct pimc_metric *m, enum pimc_kernel used, enum pimc_kernel baseline, bool same_cpu,
                        bool forced);
 
-/* A timing metric where higher is better. best/raw/median: this machine's
- * figure from the fastest run with other work's time discounted, from the
- * fastest run as timed, and from the median run; the baseline's from its
+/* A timing metric where higher is better. raw/best/median: this machine's
+ * figure from the fastest run as timed, from the fastest run with other
+ * work's time discounted, and from the median run; the baseline's from its
  * fastest runs and the median of its rows. lost_share: of the best run's time,
  * what other work took; stolen_share: of our CPUs' time, what the hypervisor
- * took. PASS at baseline_best * (1 - tolerance) or better; below, FAIL, or
- * INCONCLUSIVE past PIMC_MAX_LOST_SHARE or PIMC_MAX_STOLEN_SHARE. */
+ * took.
+ *
+ * The rules, in order (the first that applies decides):
+ * 1. A timed leg behind the figures under PIMC_SHORTEST_TIMED_S (shortest_leg
+ *    names it, shortest_leg_s is its length): INCONCLUSIVE. Such a leg is the
+ *    clock's and the scheduler's noise, so it can neither pass nor convict.
+ * 2. raw >= baseline_best * (1 - tolerance): PASS; but INCONCLUSIVE when
+ *    other_model says the rows may be another CPU model's (a figure of another
+ *    model is not this one's to meet).
+ * 3. best (discounted) meets that floor while raw does not: INCONCLUSIVE. The
+ *    discount is an estimate that can reach 99% of a run: it may excuse a slow
+ *    run, never make it pass.
+ * 4. Below the floor either way: INCONCLUSIVE past PIMC_MAX_LOST_SHARE or
+ *    PIMC_MAX_STOLEN_SHARE, or on other_model rows unless
+ *    other_model_can_fail; else FAIL. */
 struct pimc_timing {
     double best, raw, median, lost_share, stolen_share;
     double baseline_best, baseline_median;
     int runs, baseline_rows;
+    const char *shortest_leg; /* e.g. "the baseline's parallel leg"; NULL: none known */
+    double shortest_leg_s;
+    const char *other_model;  /* NULL: the rows are this CPU model's; else why they may not be */
+    bool other_model_can_fail; /* a drop below the floor convicts on other_model rows too */
 };
 void pimc_judge_timing(struct pimc_metric *m, const struct pimc_timing *x, double tolerance, const char *unit,
                        int decimals);

@@ -63,6 +63,79 @@ static void timing_verdicts(void)
            "a baseline far below the run (1.5 against 1.0, past 1 + 2 x tolerance) is flagged: '%s'", m.text);
 }
 
+/* The rules that keep a check from being talked into PASS: the raw time
+ * decides PASS, legs under 10 ms decide nothing, and another model's rows pass
+ * nothing. */
+static void raw_rules(void)
+{
+    struct pimc_metric m = {.name = "t"};
+    /* Tolerance 10%, baseline 1.0: the floor is 0.9. */
+    struct pimc_timing x = timing(0.95, 1.0, 0.40, 0);
+    x.raw = 0.57; /* 0.95 with the 40% other work took discounted */
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE && m.measured == 0.57 &&
+               strstr(m.text, "passes only when the 40% of its time taken by other work is discounted: rerun on a "
+                              "quieter machine") != NULL,
+           "raw 0.57 fails, discounted 0.95 passes: INCONCLUSIVE, never PASS: '%s'", m.text);
+    x.lost_share = 0.99;
+    x.best = 57.0;
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE, "however much is discounted (99%%): INCONCLUSIVE");
+    x = timing(0.95, 1.0, 0.99, 0.5);
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_PASS && m.measured == 0.95, "raw 0.95 passes on the busiest machine: PASS");
+    x = timing(0.6, 1.0, 0.40, 0);
+    x.raw = 0.5;
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_FAIL && strstr(m.text, ": 50% below the baseline") != NULL,
+           "raw and discounted both below, other work 40%% (under the limit): FAIL '%s'", m.text);
+
+    x = timing(0.5, 1.0, 0, 0);
+    x.shortest_leg = "the baseline's parallel leg";
+    x.shortest_leg_s = 0.0003;
+    pimc_judge_timing(&m, &x, 0.10, " Gthrows/s", 3);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE &&
+               strstr(m.text, ": the baseline's parallel leg took 0.30 ms, too short to time (under 10 ms): record a "
+                              "baseline with more throws") != NULL,
+           "a baseline leg of 0.3 ms, half as fast: INCONCLUSIVE, not FAIL: '%s'", m.text);
+    x.raw = x.best = 2.0;
+    x.shortest_leg = "this run's 1-thread leg";
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE && strstr(m.text, "this run's 1-thread leg took 0.30 ms") != NULL,
+           "a leg of this run of 0.3 ms, twice as fast: INCONCLUSIVE, not PASS");
+    x.raw = x.best = 0.5;
+    x.shortest_leg_s = PIMC_SHORTEST_TIMED_S;
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_FAIL, "a leg of 10 ms (the limit, not under it) is timed: FAIL");
+    x.shortest_leg_s = NAN;
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_FAIL, "a leg not timed (NAN) is not a short one");
+
+    x = timing(1.2, 1.0, 0, 0);
+    x.other_model = "the rows are another CPU model's";
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE &&
+               strstr(m.text, ": meets the baseline, but the rows are another CPU model's") != NULL,
+           "another model's rows, met: INCONCLUSIVE, not PASS: '%s'", m.text);
+    x.raw = x.best = 0.5;
+    pimc_judge_timing(&m, &x, 0.10, "", 3);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE && strstr(m.text, ": 50% below the baseline, but the rows") != NULL,
+           "another model's rows, not met: INCONCLUSIVE, not FAIL: '%s'", m.text);
+    x.other_model_can_fail = true;
+    x.raw = x.best = 0.4;
+    pimc_judge_timing(&m, &x, 0.50, "x", 2);
+    tap_ok(m.verdict == PIMC_FAIL, "other_model_can_fail: half the baseline and below still convicts");
+    x.raw = x.best = 1.2;
+    pimc_judge_timing(&m, &x, 0.50, "x", 2);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE, "other_model_can_fail: but met, still no PASS");
+    x.shortest_leg = "the baseline's serial leg";
+    x.shortest_leg_s = 0.002;
+    pimc_judge_timing(&m, &x, 0.50, "x", 2);
+    tap_ok(m.verdict == PIMC_INCONCLUSIVE && strstr(m.text, "serial leg took 2.00 ms") != NULL &&
+               strstr(m.text, "; besides, the rows are another CPU model's") != NULL,
+           "a short leg against another model's rows names both reasons: '%s'", m.text);
+}
+
 static void hits_verdicts(void)
 {
     struct pimc_hits_evidence e = {.hits = 785398, .runs_agree = true, .verified = true, .seed = 1,
@@ -271,6 +344,9 @@ static void cpu_identity(void)
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 1 && ref.parallel_best == 0.5,
            "on the Zen 3: its own avx2 row alone; the unsigned ones are only likely its (%s)", ok ? "chosen" : why);
+    tap_ok(ref.own_model_rows == 1 && ref.other_signature_rows == 1 && ref.unsigned_name_rows == 2,
+           "on the Zen 3: 1 row of its own model, 1 of another signature, 2 unsigned (%d, %d, %d)",
+           ref.own_model_rows, ref.other_signature_rows, ref.unsigned_name_rows);
     request.cpu = zen4;
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX512 && ref.rows == 1 && ref.parallel_best == 0.3,
@@ -279,10 +355,16 @@ static void cpu_identity(void)
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 1 && ref.parallel_best == 0.7,
            "a signature no row has: the unsigned rows it can run, the latest first (%s)", ok ? "chosen" : why);
+    tap_ok(ref.own_model_rows == 0 && ref.other_signature_rows == 2 && ref.unsigned_name_rows == 2,
+           "a signature no row has: no rows of its own model, 2 of other signatures, 2 unsigned (%d, %d, %d)",
+           ref.own_model_rows, ref.other_signature_rows, ref.unsigned_name_rows);
     request.cpu = unsigned_zen3;
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(ok && ref.same_cpu && ref.config.kernel == PIMC_KERNEL_AVX2 && ref.rows == 2 && ref.parallel_best == 0.5,
            "no signature here: every avx2 row of the name, by kernel (%s)", ok ? "chosen" : why);
+    tap_ok(ref.own_model_rows == 4 && ref.other_signature_rows == 0 && ref.unsigned_name_rows == 0,
+           "no signature here: every row of its name is its own model's (%d, %d, %d)", ref.own_model_rows,
+           ref.other_signature_rows, ref.unsigned_name_rows);
     request = (struct pimc_reference_request){.cpu = other, .rng = "philox4x32-10"};
     ok = pimc_choose_reference(&b, &request, &ref, why, sizeof why);
     tap_ok(ok && !ref.same_cpu && ref.rows == 2 && ref.parallel_best == 0.5 && ref.cpu_signature[0] == '\0',
@@ -370,6 +452,7 @@ static void round_trip(void)
 int main(void)
 {
     timing_verdicts();
+    raw_rules();
     hits_verdicts();
     kernel_verdicts();
     overall();
