@@ -93,7 +93,6 @@
  * model. (A build that lost the path altogether is caught by kernel on the
  * same model; on another one that is SKIPPED.) */
 #define PIMC_OTHER_MODEL_TOLERANCE 0.50
-#define WARM_UP_THROWS (UINT64_C(1) << 27) /* as the run engine's warm-up */
 
 /* ---- measurement -------------------------------------------------------- */
 
@@ -153,10 +152,12 @@ static bool time_run(struct leg *leg, const struct pimc_run_plan *base, int usab
     struct pimc_run_plan plan = *base;
     plan.kernel = leg->kernel;
     plan.threads = leg->threads;
-    plan.throws = warm_up && leg->throws > WARM_UP_THROWS ? WARM_UP_THROWS : leg->throws;
-    plan.repeats = 1;
+    plan.throws = leg->throws;
+    /* A warm-up is the engine's (a set time, at most the leg's throws) alone;
+     * a timed run follows the other legs' runs, warm. */
+    plan.repeats = warm_up ? 0 : 1;
     plan.serial = false;
-    plan.warm_up = false;
+    plan.warm_up_s = warm_up ? base->warm_up_s : 0.0;
     struct pimc_outcome outcome;
     const bool parallel = leg->threads > 1;
     struct pimc_accounts *before = malloc(2 * sizeof *before), *after = before + 1;
@@ -169,7 +170,7 @@ static bool time_run(struct leg *leg, const struct pimc_run_plan *base, int usab
     pimc_run(&plan, &outcome);
     const double bracket = pimc_now() - start;
     pimc_read_accounts(parallel, after);
-    const double t = outcome.parallel.seconds[0];
+    const double t = warm_up ? bracket : outcome.parallel.seconds[0];
     double stolen;
     const double alone =
         pimc_time_alone(before, after, parallel, t, bracket, outcome.threads, usable_cpus, &stolen);
@@ -515,7 +516,7 @@ int pimc_run_check(const struct pimc_options *options, const struct pimc_context
                         .throws = c->throws < SCALAR_LEG_THROWS ? c->throws : SCALAR_LEG_THROWS};
     struct leg *order[3] = {par, serial ? ser : NULL, scalar ? sca : NULL};
     const struct pimc_run_plan base = {.rng = options->rng, .seed = c->seed, .schedule = options->schedule,
-                                       .stop = stop};
+                                       .warm_up_s = options->warm_up_s, .stop = stop};
     if (!measure(order, &base, context->usable_cpus, options->repeats)) {
         fprintf(stderr, "pimc-omp: --check stopped by signal %d: no verdict\n", (int)*stop_signal);
         pimc_baseline_free(&baseline);

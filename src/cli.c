@@ -34,6 +34,9 @@ static const char usage_text[] =
     "      --no-serial     skip the 1-thread reference run (no speedup then)\n"
     "      --repeat R      time each run R times, report median, min and max (default 1;\n"
     "                      3 in a study); up to 100\n"
+    "      --warm-up S     seconds of untimed throws before each timed leg, on its\n"
+    "                      threads and path, at most the leg's throws (default 0.2;\n"
+    "                      0: none, a cold first leg)\n"
     "      --csv FILE      append one row to FILE (header when the file is new or empty)\n"
     "      --json          print the result as one JSON object instead of the report\n"
     "  -q, --quiet         no report on stdout (CSV and JSON are still written)\n"
@@ -636,7 +639,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
 {
     enum { OPT_KERNEL = 256, OPT_RNG, OPT_NO_SERIAL, OPT_REPEAT, OPT_CSV, OPT_JSON, OPT_SWEEP, OPT_WEAK, OPT_SIZES,
            OPT_MARKDOWN, OPT_CHECK, OPT_TOLERANCE, OPT_CHECKPOINT, OPT_CHECKPOINT_INTERVAL,
-           OPT_SELF_TEST, OPT_AGAINST, OPT_BUDGET, OPT_BISECT, OPT_JUNIT };
+           OPT_SELF_TEST, OPT_AGAINST, OPT_BUDGET, OPT_BISECT, OPT_JUNIT, OPT_WARM_UP };
     static const struct option long_options[] = {
         {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
@@ -644,6 +647,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
         {"rng", required_argument, NULL, OPT_RNG},
         {"no-serial", no_argument, NULL, OPT_NO_SERIAL},
         {"repeat", required_argument, NULL, OPT_REPEAT},
+        {"warm-up", required_argument, NULL, OPT_WARM_UP},
         {"csv", required_argument, NULL, OPT_CSV},
         {"json", no_argument, NULL, OPT_JSON},
         {"sweep", required_argument, NULL, OPT_SWEEP},
@@ -673,6 +677,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
     options->tolerance = 0.10;
     options->checkpoint_interval_s = PIMC_DEFAULT_CHECKPOINT_INTERVAL;
     options->budget_s = PIMC_AGAINST_BUDGET;
+    options->warm_up_s = PIMC_DEFAULT_WARM_UP_S;
     for (int m = 0; m < PIMC_TOLERANCE_METRICS; m++)
         options->metric_tolerance[m] = NAN;
     bool tolerance_given = false, interval_given = false, budget_given = false;
@@ -772,6 +777,13 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
             if (optarg[0] == '\0')
                 return fail(error, size, "--against needs the path of another pimc-omp executable");
             options->against_path = optarg;
+            break;
+        case OPT_WARM_UP:
+            if (strcmp(optarg, "0") != 0 && !parse_seconds(optarg, &options->warm_up_s))
+                return fail(error, size, "--warm-up '%s' is not 0 or a number of seconds from 0.001 to 1e6; use "
+                                         "e.g. 0.2", optarg);
+            if (strcmp(optarg, "0") == 0)
+                options->warm_up_s = 0.0;
             break;
         case OPT_BUDGET:
             if (!parse_seconds(optarg, &options->budget_s))

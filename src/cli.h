@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PIMC_DEFAULT_THROWS UINT64_C(1000000000)
+#define PIMC_DEFAULT_THROWS UINT64_C(1000000000) /* the least a default run throws (run.h's sizing) */
+#define PIMC_DEFAULT_WARM_UP_S 0.2                /* as run.h's PIMC_WARM_UP_S */
 #define PIMC_DEFAULT_SEED UINT64_C(1)
 #define PIMC_MAX_THROWS UINT64_C(9223372036854775807) /* 2^63 - 1 */
 #define PIMC_MAX_THREADS 4096
@@ -65,6 +66,7 @@ struct pimc_options {
 
     /* A/B timing against another build (--against OTHER, src/ab.c). */
     const char *against_path; /* NULL: none */
+    double warm_up_s;         /* --warm-up: seconds of each leg's warm-up at most, 0: none */
     double budget_s;          /* --budget: seconds of rounds at most (default 60) */
     bool bisect;              /* --bisect: INCONCLUSIVE exits 125 (git bisect run's "skip") */
     const char *junit_path;   /* --junit FILE: a JUnit XML report of --check or --against */

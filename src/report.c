@@ -132,6 +132,11 @@ static void collect_fields(const struct pimc_record *rec, struct field *f)
     const struct pimc_placement *p = &rec->placement;
     count_if(f, PIMC_COLUMN_CORES_USED, p->threads > 0, (uint64_t)p->cores_used);
     count_if(f, PIMC_COLUMN_SMT_SHARED, p->threads > 0, p->smt_shared);
+    /* The legs timed under PIMC_SHORTEST_TIMED_S: their times are in the row,
+     * but they are not a speed result. */
+    f[PIMC_COLUMN_TOO_SHORT] = (struct field){.kind = FIELD_TEXT};
+    pimc_too_short(o, f[PIMC_COLUMN_TOO_SHORT].own, sizeof f[PIMC_COLUMN_TOO_SHORT].own);
+    f[PIMC_COLUMN_TOO_SHORT].text = f[PIMC_COLUMN_TOO_SHORT].own;
 }
 
 /* A count or real as text; a text field is used as it is. %.17g round-trips a
@@ -167,6 +172,11 @@ static void print_seconds_line(FILE *out, const char *label, const struct pimc_l
         fprintf(out, " (median of %d, min %.6f, max %.6f)", leg->runs, leg->min_s, leg->max_s);
     if (!whole) {
         fputs(" (cut short: not a speed)\n", out);
+        return;
+    }
+    if (leg->median_s < PIMC_SHORTEST_TIMED_S) {
+        fprintf(out, " TOO SHORT TO TIME (under %.0f ms): not a speed; throw more darts\n",
+                PIMC_SHORTEST_TIMED_S * 1e3);
         return;
     }
     double rate = throws / leg->median_s;
@@ -244,8 +254,11 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
     else
         fprintf(out, "  %-13s %d (from %s; %d usable CPU%s)%s\n", "threads", o->threads, rec->threads_source,
                 c->usable_cpus, c->usable_cpus == 1 ? "" : "s", oversubscribed);
-    fprintf(out, "  %-13s %llu (%.4g per thread)", "throws", (unsigned long long)o->throws,
+    fprintf(out, "  %-13s %llu (%.4g per thread", "throws", (unsigned long long)o->throws,
             (double)o->throws / workers);
+    if (o->throws_sized) /* THROWS left out: the least of 1e9 and a size timed well here */
+        fprintf(out, "; default, sized for a %.1f s parallel leg here", PIMC_SIZED_LEG_S);
+    fputc(')', out);
     if (o->throws < o->throws_requested)
         fprintf(out, " of %llu asked: PARTIAL, stopped by a signal", (unsigned long long)o->throws_requested);
     fputc('\n', out);
@@ -278,7 +291,11 @@ void pimc_print_report(FILE *out, const struct pimc_record *rec)
             fprintf(out, "  %-13s %s: segment %llu, %llu throws resumed from it\n", "checkpoint", rec->checkpoint,
                     (unsigned long long)rec->segments, (unsigned long long)rec->throws_resumed);
     }
-    if (f->has_speedup)
+    char short_legs[32];
+    if (f->has_speedup && pimc_too_short(o, short_legs, sizeof short_legs))
+        fprintf(out, "  %-13s %.3f on %d threads: not a speed result, a leg is too short to time\n", "speedup",
+                f->speedup, workers);
+    else if (f->has_speedup)
         fprintf(out, "  %-13s %.3f on %d threads, parallel efficiency %.1f%%\n", "speedup", f->speedup, workers,
                 100.0 * f->efficiency);
     fprintf(out, "  %-13s %s%s\n", "kernel", pimc_kernel_name(rec->kernel),
@@ -827,12 +844,14 @@ static void note_of(const struct pimc_record *p, char *note, size_t size)
 {
     const struct pimc_outcome *o = p->outcome;
     const bool placed = p->placement.threads > 0;
+    char short_legs[32];
     const char *words[] = {
         pimc_oversubscribed(p->context, o->threads) ? "oversubscribed" : NULL,
         placed && p->placement.smt_shared                                  ? "SMT-shared"
         : placed && p->placement.cores_used < o->threads                   ? "hw threads"
                                                                            : NULL,
         o->parallel.runs > 1 && o->parallel.max_s > PIMC_NOISY_SPREAD * o->parallel.min_s ? "noisy" : NULL,
+        o->throws == o->throws_requested && pimc_too_short(o, short_legs, sizeof short_legs) ? "too short" : NULL,
         o->throws < o->throws_requested ? "partial"
         : o->partial                    ? "stopped"
         : !p->figures.verified          ? "FAILED verification"
@@ -860,8 +879,10 @@ void pimc_print_study_table(FILE *out, const struct pimc_record *points, int cou
             pimc_kernel_name(first->kernel), first->context->openmp, first->context->version,
             first->repeats, first->repeats == 1 ? "" : "s", markdown ? "\n" : "");
     if (!sizes)
-        fprintf(out, "%llu throws%s\n%s", (unsigned long long)first->outcome->throws_requested,
+        fprintf(out, "%llu throws%s%s\n%s",
+                (unsigned long long)first->outcome->throws_requested,
                 weak ? " per thread" : "",
+                first->outcome->throws_sized ? " (default, sized for a 0.2 s leg on the most threads here)" : "",
                 markdown ? "\n" : "");
     if (sizes) {
         static const char *const head[] = {"throws", "serial [s]", "parallel [s]", "speedup", "faster", "note"};

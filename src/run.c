@@ -30,9 +30,10 @@ static void summarize(struct pimc_leg *leg)
     leg->median_s = runs % 2 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
 }
 
-/* Enough throws to wake the team's threads and bring the cores to speed, about
- * a tenth of a second, without doubling the cost of a long study. */
-#define WARM_UP_THROWS (UINT64_C(1) << 27)
+/* The first chunk of a warm-up: a millisecond or less on most paths, so that
+ * a tiny run's warm-up stays as short as the run, and the next chunks can be
+ * sized from its rate. */
+#define WARM_UP_FIRST_CHUNK (UINT64_C(1) << 20)
 
 static const struct pimc_cluster *cluster_of(const struct pimc_run_plan *plan, bool all_ranks)
 {
@@ -63,113 +64,196 @@ static void cut(struct pimc_outcome *outcome, enum pimc_leg_name leg, int run)
     outcome->cut_run = run;
 }
 
-/* Returns false when stopped. The first complete run of the whole plan sets the
- * outcome's throws and hits; every later complete run must match them. A stop
- * in the first timed run of the plan leaves that run's prefix as the result.
- * The run's clock under MPI is the slowest rank's: the barrier lines the ranks
- * up, and the run lasts until the last one is done. */
-static bool run_leg_here(const struct pimc_run_plan *plan, int threads, enum pimc_leg_name name,
-                         struct pimc_leg *leg, struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
+/* A leg's warm-up: its own throws (this rank's share, from the stream's start),
+ * on its thread count and path, untimed and uncounted, in growing chunks until
+ * plan->warm_up_s has passed or as many throws as the leg's were made. A set
+ * time, not a set count, because what it must do takes time: wake the team's
+ * threads and bring the cores to the clock they hold under this load (a cold
+ * first leg of a fresh process ran at half the speed of a warm one on a 2-vCPU
+ * Zen 5); a count that is 0.1 s on one path is 3 s on another and 1 ms on a
+ * big node. The cap keeps a tiny run (the test suites' 1e6 throws) tiny.
+ * Every rank takes the same steps: each decision is from sums and maxima all
+ * ranks share. Returns false when stopped; *rate is the throws a second, all
+ * ranks', of the fastest chunk (0 when nothing ran). */
+static bool warm_up(const struct pimc_run_plan *plan, uint64_t throws, int threads,
+                    const struct pimc_cluster *cluster, double *rate)
 {
-    const struct pimc_cluster *cluster = cluster_of(plan, all_ranks);
-    const char *label = name == PIMC_LEG_SERIAL ? "serial" : "parallel";
-    bool stopped = false;
+    uint64_t first, share, mine = 0, all = 0, chunk = WARM_UP_FIRST_CHUNK; /* chunk: a rank's */
+    double elapsed = 0.0;
+    pimc_cluster_share(cluster, throws, &first, &share);
+    *rate = 0.0;
+    while (elapsed < plan->warm_up_s && all < throws) {
+        const uint64_t n = share - mine < chunk ? share - mine : chunk;
+        struct pimc_throw_job job = {.rng = plan->rng, .kernel = plan->kernel, .seed = plan->seed,
+                                     .first_throw = first, .throws = n, .threads = threads,
+                                     .schedule = plan->schedule, .stop = plan->stop};
+        const double start = pimc_cluster_time(cluster);
+        const uint64_t made = n > 0 ? pimc_throw_parallel(&job).throws : 0;
+        const double took = pimc_cluster_max(cluster, pimc_cluster_time(cluster) - start);
+        const uint64_t all_n = pimc_cluster_sum(cluster, n);
+        if (pimc_cluster_sum(cluster, made) < all_n)
+            return false;
+        mine += n;
+        all += all_n;
+        elapsed += took;
+        if (took > 0 && (double)all_n / took > *rate)
+            *rate = (double)all_n / took;
+        /* Double the chunk, but stop near the set time: no further than the
+         * time left at this chunk's rate. */
+        const double fits = took > 0 ? (double)chunk * (plan->warm_up_s - elapsed) / took : 2.0 * (double)chunk;
+        chunk = fits >= 2.0 * (double)chunk ? 2 * chunk
+                : fits > (double)WARM_UP_FIRST_CHUNK ? (uint64_t)fits
+                                                      : WARM_UP_FIRST_CHUNK;
+    }
+    return true;
+}
+
+/* One timed run (repeat r) of a leg. Returns false when stopped. The first
+ * complete run of the whole plan sets the outcome's throws and hits; every
+ * later complete run must match them. A stop in the first timed run of the
+ * plan leaves that run's prefix as the result. The run's clock under MPI is
+ * the slowest rank's: the barrier lines the ranks up, and the run lasts until
+ * the last one is done. */
+static bool time_run(const struct pimc_run_plan *plan, const struct pimc_cluster *cluster, int threads,
+                     enum pimc_leg_name name, int r, struct pimc_leg *leg, struct pimc_outcome *outcome,
+                     bool *have_hits)
+{
     uint64_t first, share;
     pimc_cluster_share(cluster, plan->throws, &first, &share);
-    if (plan->warm_up) {
-        struct pimc_throw_job warm = {.rng = plan->rng, .kernel = plan->kernel, .seed = plan->seed, .threads = threads,
-                                      .schedule = plan->schedule,
-                                      .first_throw = first, .throws = share < WARM_UP_THROWS ? share : WARM_UP_THROWS,
-                                      .stop = plan->stop};
-        stopped = pimc_cluster_sum(cluster, pimc_throw_parallel(&warm).throws) <
-                  pimc_cluster_sum(cluster, warm.throws);
-        if (stopped)
-            cut(outcome, name, PIMC_WARM_UP_RUN);
+    struct pimc_progress_line progress;
+    struct pimc_throw_job job = {
+        .rng = plan->rng,
+        .kernel = plan->kernel,
+        .seed = plan->seed,
+        .first_throw = first,
+        .throws = share,
+        .threads = threads,
+        .schedule = plan->schedule,
+        .stop = plan->stop,
+    };
+    const bool show_progress = plan->show_progress && cluster->rank == 0;
+    if (show_progress) {
+        pimc_progress_line_start(&progress, name == PIMC_LEG_SERIAL ? "serial" : "parallel", share, 0);
+        job.throws_done = &progress.done;
     }
-    for (int r = 0; r < plan->repeats && r < PIMC_MAX_RUNS && !stopped; r++) {
-        struct pimc_progress_line progress;
-        struct pimc_throw_job job = {
-            .rng = plan->rng,
-            .kernel = plan->kernel,
-            .seed = plan->seed,
-            .first_throw = first,
-            .throws = share,
-            .threads = threads,
-            .schedule = plan->schedule,
-            .stop = plan->stop,
-        };
-        const bool show_progress = plan->show_progress && cluster->rank == 0;
-        if (show_progress) {
-            pimc_progress_line_start(&progress, label, share, 0);
-            job.throws_done = &progress.done;
-        }
-        pimc_cluster_barrier(cluster);
-        double start = pimc_cluster_time(cluster);
-        struct pimc_tally tally = pimc_throw_parallel(&job);
-        double elapsed = pimc_cluster_max(cluster, pimc_cluster_time(cluster) - start);
-        if (show_progress)
-            pimc_progress_line_stop(&progress);
-        tally = sum_of_prefixes(cluster, tally, share);
+    pimc_cluster_barrier(cluster);
+    double start = pimc_cluster_time(cluster);
+    struct pimc_tally tally = pimc_throw_parallel(&job);
+    double elapsed = pimc_cluster_max(cluster, pimc_cluster_time(cluster) - start);
+    if (show_progress)
+        pimc_progress_line_stop(&progress);
+    tally = sum_of_prefixes(cluster, tally, share);
 
-        if (tally.throws < plan->throws) {
-            stopped = true;
-            cut(outcome, name, r);
-            if (!*have_hits) { /* nothing complete yet: the prefix made whole is the result */
-                outcome->throws = tally.throws;
-                outcome->hits = tally.hits;
-                *have_hits = true;
-                leg->seconds[leg->runs++] = elapsed;
-            }
-            break;
-        }
-        if (!*have_hits) {
+    if (tally.throws < plan->throws) {
+        cut(outcome, name, r);
+        if (!*have_hits) { /* nothing complete yet: the prefix made whole is the result */
             outcome->throws = tally.throws;
             outcome->hits = tally.hits;
             *have_hits = true;
-        } else if (tally.hits != outcome->hits) {
-            outcome->hits_agree = false;
+            leg->seconds[leg->runs++] = elapsed;
         }
-        leg->seconds[leg->runs++] = elapsed;
+        return false;
     }
-    summarize(leg);
-    return !stopped;
+    if (!*have_hits) {
+        outcome->throws = tally.throws;
+        outcome->hits = tally.hits;
+        *have_hits = true;
+    } else if (tally.hits != outcome->hits) {
+        outcome->hits_agree = false;
+    }
+    leg->seconds[leg->runs++] = elapsed;
+    return true;
 }
 
-/* A leg of rank 0's alone: the other ranks sleep until it is done, so that its
- * times are those of a machine they leave alone. */
-static bool run_leg(const struct pimc_run_plan *plan, int threads, enum pimc_leg_name name, struct pimc_leg *leg,
-                    struct pimc_outcome *outcome, bool *have_hits, bool all_ranks)
+/* A step of a leg: its warm-up (r == PIMC_WARM_UP_RUN) or its timed run r.
+ * The serial leg, and a study's 1-core baseline, are rank 0's alone: the other
+ * ranks sleep until it is done, so that its times are those of a machine they
+ * leave alone, and then all learn whether a stop cut it, to take the same
+ * next step. Returns false when stopped. */
+static bool leg_step(const struct pimc_run_plan *plan, enum pimc_leg_name name, int r, struct pimc_outcome *outcome,
+                     bool *have_hits, double *warm_rate)
 {
-    leg->runs = 0;
-    if (all_ranks || plan->cluster == NULL || plan->cluster->ranks == 1)
-        return run_leg_here(plan, threads, name, leg, outcome, have_hits, all_ranks);
-    bool complete = true;
-    if (plan->cluster->rank == 0)
-        complete = run_leg_here(plan, threads, name, leg, outcome, have_hits, false);
-    pimc_cluster_wait_for_rank0(plan->cluster);
-    return complete;
+    const bool all_ranks = name == PIMC_LEG_PARALLEL && !plan->rank0_only;
+    const int threads = name == PIMC_LEG_SERIAL ? 1 : outcome->threads;
+    struct pimc_leg *leg = name == PIMC_LEG_SERIAL ? &outcome->serial : &outcome->parallel;
+    const struct pimc_cluster *cluster = cluster_of(plan, all_ranks);
+    const bool alone = !all_ranks && plan->cluster != NULL && plan->cluster->ranks > 1;
+    bool going = true;
+    if (!alone || plan->cluster->rank == 0) {
+        if (r == PIMC_WARM_UP_RUN) {
+            double rate;
+            going = warm_up(plan, plan->throws, threads, cluster, &rate);
+            if (warm_rate != NULL)
+                *warm_rate = rate;
+            if (!going)
+                cut(outcome, name, PIMC_WARM_UP_RUN);
+        } else {
+            going = time_run(plan, cluster, threads, name, r, leg, outcome, have_hits);
+        }
+        summarize(leg);
+    }
+    if (alone) {
+        pimc_cluster_wait_for_rank0(plan->cluster);
+        going = !pimc_cluster_agree(plan->cluster, !going);
+    }
+    return going;
 }
 
-void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome)
+/* 1, 2 or 5 times a power of ten: a size a reader takes in at a glance. */
+uint64_t pimc_sized_throws(double throws_per_s, double seconds, uint64_t floor)
 {
+    const double want = throws_per_s * seconds;
+    uint64_t size = floor;
+    for (uint64_t decade = 1; decade <= UINT64_C(1000000000000000000) && (double)size < want; decade *= 10)
+        for (int m = 0; m < 3 && (double)size < want; m++) {
+            const uint64_t candidate = decade * (uint64_t)(m == 0 ? 1 : m == 1 ? 2 : 5);
+            if (candidate > size)
+                size = candidate;
+        }
+    return size;
+}
+
+/* The legs run in turns, P S P S ..., each warmed up before its first timed
+ * run: so every timed run but the first of each follows a run of the other
+ * leg, and neither leg gets the warmer machine or the quieter moment of the
+ * session (all parallel runs, then all serial ones, gave the serial leg the
+ * cores the parallel runs had warmed). */
+void pimc_run(const struct pimc_run_plan *asked, struct pimc_outcome *outcome)
+{
+    struct pimc_run_plan plan = *asked;
     bool have_hits = false;
     memset(outcome, 0, sizeof *outcome);
-    outcome->throws_requested = plan->throws;
+    outcome->throws_requested = plan.throws;
     outcome->throws = 0; /* until a run says what was made */
     outcome->hits_agree = true;
-    outcome->threads = pimc_start_team(plan->threads);
-    outcome->ranks = plan->rank0_only || plan->cluster == NULL ? 1 : plan->cluster->ranks;
+    outcome->threads = pimc_start_team(plan.threads);
+    outcome->ranks = plan.rank0_only || plan.cluster == NULL ? 1 : plan.cluster->ranks;
 
-    bool complete = run_leg(plan, outcome->threads, PIMC_LEG_PARALLEL, &outcome->parallel, outcome, &have_hits,
-                            !plan->rank0_only);
-    if (complete && plan->serial) {
-        pimc_start_team(1);
-        complete = run_leg(plan, 1, PIMC_LEG_SERIAL, &outcome->serial, outcome, &have_hits, false);
+    bool going = true, serial_warm = false;
+    double rate = 0.0;
+    if (plan.warm_up_s > 0)
+        going = leg_step(&plan, PIMC_LEG_PARALLEL, PIMC_WARM_UP_RUN, outcome, &have_hits, &rate);
+    outcome->warm_throws_per_s = rate;
+    /* Of all ranks' warm-up, so every rank sizes alike (a rank-0-only leg's
+     * rate is rank 0's alone: not sized). */
+    if (going && plan.size_throws && !plan.rank0_only && rate > 0) {
+        plan.throws = pimc_sized_throws(rate, PIMC_SIZED_LEG_S, plan.throws);
+        outcome->throws_sized = true;
+        outcome->throws_requested = plan.throws;
     }
-    outcome->partial = !complete;
-    /* Rank 0 alone ran the serial leg: every rank must still take the same path next. */
-    if (plan->cluster != NULL)
-        outcome->partial = pimc_cluster_agree(plan->cluster, outcome->partial);
+    for (int r = 0; r < plan.repeats && r < PIMC_MAX_RUNS && going; r++) {
+        going = leg_step(&plan, PIMC_LEG_PARALLEL, r, outcome, &have_hits, NULL);
+        if (going && plan.serial && !serial_warm && plan.warm_up_s > 0) {
+            going = leg_step(&plan, PIMC_LEG_SERIAL, PIMC_WARM_UP_RUN, outcome, &have_hits, NULL);
+            serial_warm = true;
+        }
+        if (going && plan.serial)
+            going = leg_step(&plan, PIMC_LEG_SERIAL, r, outcome, &have_hits, NULL);
+    }
+    outcome->partial = !going;
+    /* Every rank took the same steps; this is a last guard that they agree. */
+    if (plan.cluster != NULL)
+        outcome->partial = pimc_cluster_agree(plan.cluster, outcome->partial);
 }
 
 struct pimc_outcome pimc_outcome_of_run(const struct pimc_outcome *outcome, int run)
@@ -227,4 +311,14 @@ struct pimc_figures pimc_figures_of(const struct pimc_outcome *outcome, enum pim
     }
     f.verified = f.has_estimate && outcome->hits_agree && fabs(f.z_score) <= PIMC_VERIFY_SIGMAS;
     return f;
+}
+
+bool pimc_too_short(const struct pimc_outcome *outcome, char *text, size_t size)
+{
+    /* Like STREAM's checktick() and zstd's bench: a leg of a few milliseconds
+     * is timer ticks, scheduler wake-ups and a cold start as much as throws. */
+    const bool parallel = outcome->parallel.runs > 0 && outcome->parallel.median_s < PIMC_SHORTEST_TIMED_S;
+    const bool serial = outcome->serial.runs > 0 && outcome->serial.median_s < PIMC_SHORTEST_TIMED_S;
+    snprintf(text, size, "%s%s%s", parallel ? "parallel" : "", parallel && serial ? " " : "", serial ? "serial" : "");
+    return parallel || serial;
 }

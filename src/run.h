@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct pimc_run_plan {
@@ -20,7 +21,12 @@ struct pimc_run_plan {
     int repeats;
     struct pimc_schedule schedule; /* of the kernel's loop: {0} is its own, dynamic,1 */
     bool serial;
-    bool warm_up;            /* an untimed run before each leg's timed ones */
+    /* Each leg's untimed warm-up, before its first timed run: about this many
+     * seconds, never more throws than the leg's own; 0: none. */
+    double warm_up_s;
+    /* THROWS was not given: after the parallel leg's warm-up, raise throws (a
+     * floor) to a readable size whose parallel leg lasts PIMC_SIZED_LEG_S. */
+    bool size_throws;
     bool show_progress;      /* on stderr, for runs past two seconds */
     const atomic_bool *stop; /* set by a signal handler: finish the blocks under way and return */
     /* Ranks that share the parallel run's throws; the serial run is rank 0's
@@ -30,6 +36,7 @@ struct pimc_run_plan {
 };
 
 #define PIMC_MAX_RUNS 100
+#define PIMC_SIZED_LEG_S 0.2 /* the parallel leg a default THROWS is sized for */
 
 /* One timed leg (the parallel or the serial run), over its repeats. */
 struct pimc_leg {
@@ -60,6 +67,8 @@ struct pimc_outcome {
     enum pimc_leg_name cut_leg; /* PIMC_LEG_NONE unless partial */
     int cut_run;                /* the timed run cut, from 0, or PIMC_WARM_UP_RUN */
     bool hits_agree; /* every complete run, parallel or serial, gave the same hits */
+    bool throws_sized; /* throws_requested was sized from the warm-up (plan.size_throws) */
+    double warm_throws_per_s; /* the parallel leg's warm-up rate, all ranks: its fastest chunk (0: none) */
     int threads;     /* per rank: what the OpenMP runtime gave */
     int ranks;       /* that took part in the parallel run */
     struct pimc_leg parallel, serial;
@@ -84,7 +93,18 @@ double pimc_std_error(uint64_t throws);
 #define PIMC_VERIFY_SIGMAS 5.0
 #define PIMC_NOISY_SPREAD 1.2 /* max/min of repeated times past which a warning is due */
 
+/* Warms each leg up, then times plan->repeats runs of each, the legs
+ * alternating (see run.c). repeats 0: the warm-ups alone. */
 void pimc_run(const struct pimc_run_plan *plan, struct pimc_outcome *outcome);
+
+/* A readable size of at least `floor` throws (1, 2 or 5 times a power of ten)
+ * whose parallel leg at `throws_per_s` lasts about `seconds` or more. */
+uint64_t pimc_sized_throws(double throws_per_s, double seconds, uint64_t floor);
+
+/* The legs of an outcome timed under PIMC_SHORTEST_TIMED_S, as the report and
+ * the too_short column name them ("parallel", "serial", "parallel serial"),
+ * in `text`; false (and "") when none is. */
+bool pimc_too_short(const struct pimc_outcome *outcome, char *text, size_t size);
 
 /* Strong scaling (the same throws on more threads): speedup = serial / parallel
  * time, efficiency = speedup / threads. Weak scaling (the same throws per

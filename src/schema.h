@@ -20,7 +20,8 @@
     X(SLURM_JOB_ID, "slurm_job_id") X(NODES, "nodes") X(RNG, "rng") X(SEGMENTS, "segments")                \
     X(THROWS_RESUMED, "throws_resumed") X(MPI_LIBRARY, "mpi_library")       \
     X(CPU_SIGNATURE, "cpu_signature") X(STOPPED_IN, "stopped_in") X(CORES, "cores")                        \
-    X(HW_THREADS_PER_CORE, "hw_threads_per_core") X(PACKAGES, "packages") X(NUMA_NODES, "numa_nodes") X(CORES_USED, "cores_used") X(SMT_SHARED, "smt_shared")
+    X(HW_THREADS_PER_CORE, "hw_threads_per_core") X(PACKAGES, "packages") X(NUMA_NODES, "numa_nodes") X(CORES_USED, "cores_used") X(SMT_SHARED, "smt_shared")      \
+    X(TOO_SHORT, "too_short")
 
 enum pimc_column {
 #define PIMC_COLUMN_ID(id, name) PIMC_COLUMN_##id,

@@ -5,6 +5,7 @@
 #include "timer.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static void warn_about_measurement(const struct pimc_outcome *outcome, int asked_threads)
@@ -13,12 +14,16 @@ static void warn_about_measurement(const struct pimc_outcome *outcome, int asked
         fprintf(stderr, "pimc-omp: warning: the OpenMP runtime gave %d threads of the %d asked "
                         "(OMP_DYNAMIC or OMP_THREAD_LIMIT?)\n",
                 outcome->threads, asked_threads);
-    /* Like STREAM's checktick(): a run of few clock ticks is mostly rounding. */
-    const double too_short = 1e-3;
-    if (outcome->parallel.runs > 0 && outcome->parallel.median_s < too_short)
-        fprintf(stderr, "pimc-omp: warning: the parallel run took %.1f us (timer tick %.0f ns): too short to "
-                        "time reliably; throw more darts or --repeat\n",
-                outcome->parallel.median_s * 1e6, pimc_timer_tick() * 1e9);
+    /* Like STREAM's checktick(): a leg of a few milliseconds is timer ticks,
+     * wake-ups and cache misses as much as throws. The report and the row
+     * say so too (too_short); this names the remedy. */
+    char short_legs[32];
+    if (outcome->throws == outcome->throws_requested && pimc_too_short(outcome, short_legs, sizeof short_legs))
+        fprintf(stderr, "pimc-omp: warning: the %s took under %.0f ms: too short to time, not a speed "
+                        "result; throw more darts (leave THROWS out for a size timed well here)\n",
+                strchr(short_legs, ' ') != NULL ? "parallel and serial legs"
+                : strcmp(short_legs, "serial") == 0 ? "serial leg" : "parallel leg",
+                PIMC_SHORTEST_TIMED_S * 1e3);
     if (outcome->parallel.runs > 1 && outcome->parallel.max_s > PIMC_NOISY_SPREAD * outcome->parallel.min_s)
         fprintf(stderr, "pimc-omp: warning: parallel times spread from %.4g to %.4g s: the machine is noisy; "
                         "take the median with care\n",
@@ -38,7 +43,8 @@ int pimc_run_single(const struct pimc_options *options, const struct pimc_contex
         .repeats = options->repeats,
         .schedule = options->schedule,
         .serial = options->serial,
-        .warm_up = options->repeats > 1, /* a repeated run's figures should not include a cold first run */
+        .warm_up_s = options->warm_up_s,
+        .size_throws = !options->throws_given,
         .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
         .stop = stop,
         .cluster = cluster,

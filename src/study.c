@@ -20,6 +20,8 @@ struct study {
     struct pimc_csv *csv;
     const char *mode; /* strong, weak, sizes */
     enum pimc_scaling scaling;
+    uint64_t throws; /* THROWS, or a thread's under --weak: given, or sized (sized_throws) */
+    bool throws_sized;
     struct pimc_run_plan plan;
     int json_rows;
     struct study_result result;
@@ -105,6 +107,33 @@ static void measure(struct study *s, int threads, uint64_t throws, bool serial, 
     plan.serial = serial;
     plan.rank0_only = rank0_only;
     pimc_run(&plan, outcome);
+    outcome->throws_sized = s->throws_sized;
+}
+
+/* THROWS left out: a size whose leg on the list's most threads lasts
+ * PIMC_SIZED_LEG_S or more (the fewer threads' legs last longer), from a
+ * warm-up on that many threads. The default 1e9 is a fine study on 2 threads
+ * and 1 ms a point on 192. At least THROWS's default; the default as it is
+ * when nothing was measured (--warm-up 0, or a stop, which the first point
+ * then records). */
+static void size_throws(struct study *s)
+{
+    const struct pimc_options *o = s->options;
+    const int most = o->sweep_threads[o->sweep_count - 1];
+    const uint64_t workers = (uint64_t)most * (uint64_t)s->plan.cluster->ranks;
+    struct pimc_run_plan plan = s->plan;
+    plan.threads = most;
+    plan.throws = s->scaling == PIMC_WEAK ? o->throws * workers : o->throws;
+    plan.repeats = 0; /* the warm-up alone */
+    plan.serial = false;
+    plan.show_progress = false;
+    struct pimc_outcome warm;
+    pimc_run(&plan, &warm);
+    if (warm.partial || !(warm.warm_throws_per_s > 0))
+        return;
+    const double rate = s->scaling == PIMC_WEAK ? warm.warm_throws_per_s / (double)workers : warm.warm_throws_per_s;
+    s->throws = pimc_sized_throws(rate, PIMC_SIZED_LEG_S, o->throws);
+    s->throws_sized = true;
 }
 
 static void scaling_study(struct study *s)
@@ -114,7 +143,7 @@ static void scaling_study(struct study *s)
     /* The 1-core time is every speedup's denominator: it is measured first (on
      * rank 0 alone under MPI) and is the table's first line, whether or not the
      * list names 1 thread. */
-    measure(s, 1, o->throws, false, true, &baseline);
+    measure(s, 1, s->throws, false, true, &baseline);
     baseline.serial = baseline.parallel;
     record_point(s, &baseline);
     for (int i = 0; i < o->sweep_count && !s->result.partial; i++) {
@@ -122,7 +151,7 @@ static void scaling_study(struct study *s)
         if (threads == 1 && s->plan.cluster->ranks == 1)
             continue; /* that is the baseline */
         const uint64_t workers = (uint64_t)threads * (uint64_t)s->plan.cluster->ranks;
-        measure(s, threads, s->scaling == PIMC_WEAK ? o->throws * workers : o->throws, false, false, &outcome);
+        measure(s, threads, s->scaling == PIMC_WEAK ? s->throws * workers : s->throws, false, false, &outcome);
         outcome.serial = baseline.parallel;
         /* Strong scaling throws the same darts: the same hits, or something is wrong. */
         if (s->scaling == PIMC_STRONG && outcome.throws == outcome.throws_requested && outcome.hits != baseline.hits)
@@ -178,16 +207,20 @@ static struct study_result study(const struct pimc_options *options, const struc
         .seed = options->seed,
         .repeats = options->repeats,
         .schedule = options->schedule,
-        .warm_up = true,
+        .warm_up_s = options->warm_up_s,
         .show_progress = !options->quiet && !options->json && isatty(STDERR_FILENO),
         .stop = stop,
         .cluster = cluster,
     };
 
+    s->throws = options->throws;
     if (options->size_count > 0)
         sizes_study(s);
-    else
+    else {
+        if (!options->throws_given && options->warm_up_s > 0)
+            size_throws(s);
         scaling_study(s);
+    }
 
     if (cluster->rank == 0) {
         if (options->json && s->json_rows > 0)

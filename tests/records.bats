@@ -149,15 +149,16 @@ PY
 # where the percentage falls.
 RUNS_SHOWN='sum(1 for i, (l, p) in enumerate(lines) if i == 0 or p < lines[i - 1][1] or l != lines[i - 1][0])'
 
-@test "stopped in the warm-up: 0 throws, no estimate, not verified, 'parallel warm-up'; exit 143" {
-    # ARS's portable path on one thread: a warm-up of 2^27 throws, seconds on any machine (2.7 s on
-    # a Zen 5; under ASan 15 s). The stop comes once the run has used 0.3 s of CPU time: past its
-    # start-up (hwloc's topology and the rest take 0.01 s, 0.1 s under ASan), into the warm-up, which
-    # is the first thing thrown. A signal before the run starts ends it with no record (exit 143 too),
-    # which is not this test's case: a wait for the handlers alone (SigCgt) met that 6 times in 10.
+@test "stopped in the warm-up, of a --repeat 1 and a --repeat 2 run: 0 throws, no estimate, not verified, 'parallel warm-up'; exit 143" {
+    # A warm-up lasts --warm-up seconds or the leg's throws, whichever ends first: 1e6 s and 1e15
+    # throws make one that only the stop ends, on any machine. The stop comes once the run has used
+    # 0.3 s of CPU time: past its start-up (hwloc's topology and the rest take 0.01 s, 0.1 s under
+    # ASan), into the warm-up, which is the first thing thrown. A signal before the run starts ends
+    # it with no record (exit 143 too), which is not this test's case: a wait for the handlers alone
+    # (SigCgt) met that 6 times in 10.
     for format in --json report; do
-        args=(-t 1 --rng ars --kernel scalar --repeat 2 --csv "$TMP/w.csv" 1e9)
-        [ "$format" = --json ] && args+=(--json)
+        args=(-t 1 --warm-up 1e6 --csv "$TMP/w.csv" 1e15)
+        [ "$format" = --json ] && args+=(--json --repeat 2)
         "$PIMC" "${args[@]}" > "$TMP/out" 2> "$TMP/err" &
         pid=$!
         RUNNING=$pid
@@ -172,7 +173,7 @@ RUNS_SHOWN='sum(1 for i, (l, p) in enumerate(lines) if i == 0 or p < lines[i - 1
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert (r["throws"], r["hits"], r["pi"], r["z_score"], r["std_error"]) == (0, 0, None, None, None), r
-assert (r["status"], r["stopped_in"], r["throws_requested"]) == ("partial", "parallel warm-up", 10**9), r
+assert (r["status"], r["stopped_in"], r["throws_requested"]) == ("partial", "parallel warm-up", 10**15), r
 assert r["parallel_s"] is None and r["throws_per_s"] is None, r
 PY
         else

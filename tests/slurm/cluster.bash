@@ -9,7 +9,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../machine.bash"
 
 # The CSV columns of pimc-omp's contract, in order.
-CSV_HEADER=timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,z_score,throws_per_s_per_thread,status,throws_requested,mode,run,repeats,serial_min_s,serial_max_s,parallel_min_s,parallel_max_s,ranks,threads_per_rank,usable_cpus,oversubscribed,threads_source,openmp,omp_proc_bind,omp_places,omp_schedule,version,slurm_job_id,nodes,rng,segments,throws_resumed,mpi_library,cpu_signature,stopped_in,cores,hw_threads_per_core,packages,numa_nodes,cores_used,smt_shared
+CSV_HEADER=timestamp,host,cpu_model,kernel,compiler,threads,throws,seed,hits,pi,abs_error,std_error,serial_s,parallel_s,speedup,efficiency,throws_per_s,z_score,throws_per_s_per_thread,status,throws_requested,mode,run,repeats,serial_min_s,serial_max_s,parallel_min_s,parallel_max_s,ranks,threads_per_rank,usable_cpus,oversubscribed,threads_source,openmp,omp_proc_bind,omp_places,omp_schedule,version,slurm_job_id,nodes,rng,segments,throws_resumed,mpi_library,cpu_signature,stopped_in,cores,hw_threads_per_core,packages,numa_nodes,cores_used,smt_shared,too_short
 
 # start_test_cluster NODES -- the setup_file of a Slurm test file: a private cluster of NODES nodes
 # (tests/slurm/slurm-up.sh; 1: this machine, more: n1..nN, each with its own host name) in a fresh
