@@ -398,8 +398,9 @@ CASES
         [[ $output == *"$option"* ]] || { echo "missing: $option"; false; }
     done
     [[ $output == *"A FILE of a finished run: its result is"*"reported again, nothing thrown and no CSV row added"* ]]
-    for status in "0 done" "1 --check: a regression" "2 bad usage" "3 verification failed" "4 a file cannot be written" \
-                  "5 run-time" "128+N stopped by signal"; do
+    [[ $(tr '\n' ' ' <<< "$output" | tr -s ' ') == *"symbolic link is refused (exit 2)"*"while the first holds FILE.lock"* ]]
+    for status in "0 done" "1 --check, --against: a regression" "2 bad usage" "3 verification failed" \
+                  "4 a file cannot be written" "5 run-time" "125 --bisect: inconclusive" "128+N stopped by signal"; do
         [[ $(tr '\n' ' ' <<< "$output" | tr -s ' ') == *"$status"* ]] || { echo "missing status: $status"; false; }
     done
     [[ ${lines[-1]} == *. ]] # the text ends with its sentence
