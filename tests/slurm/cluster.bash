@@ -184,12 +184,14 @@ job_ranks() {
     return 0
 }
 
-# thrown PID... -- until each PID has thrown for a quarter of a second of CPU time (its signal
-# handlers are up long before): the point to signal or kill a run at, where a wall time may pass on a
-# loaded machine before it throws at all. Fails, saying so, when one has ended first.
+# thrown PID... -- until each PID has used half a second of CPU time: past its start-up and its
+# warm-up (at most 0.2 s of wall time, so of one thread's CPU time: pimc-omp's --warm-up default),
+# then a quarter of a second or more of timed throws, so that a stop leaves whole blocks counted. The
+# point to signal or kill a run at, where a wall time may pass on a loaded machine before it throws at
+# all. Fails, saying so, when one has ended first.
 thrown() {
     local pid
     for pid in "$@"; do
-        wait_for_cpu "$pid" $((CLK_TCK / 4)) || { echo "process $pid ended before it had thrown" >&2; return 1; }
+        wait_for_cpu "$pid" $((CLK_TCK / 2)) || { echo "process $pid ended before it had thrown" >&2; return 1; }
     done
 }
