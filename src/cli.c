@@ -342,14 +342,16 @@ static bool parse_seed(const char *text, uint64_t *seed)
 
 /* OMP_NUM_THREADS as libgomp reads it: a list of positive whole numbers, one
  * per nesting level ("8,2"), each with optional white space around it and an
- * optional +; the first is ours. A list libgomp would refuse is refused. */
-static bool parse_thread_env(const char *text, long *threads)
+ * optional + (`plus`: LLVM's libomp warns "Invalid symbols" on a + and then
+ * aborts or runs out of memory at its first parallel region, so there it is
+ * refused first); the first is ours. A list the runtime would refuse is refused. */
+static bool parse_thread_env(const char *text, bool plus, long *threads)
 {
     bool first = true;
     for (const char *p = text;; p++) {
         while (isspace((unsigned char)*p))
             p++;
-        if (*p == '+')
+        if (*p == '+' && plus)
             p++;
         if (!isdigit((unsigned char)*p))
             return false;
@@ -379,11 +381,13 @@ static enum pimc_cli_outcome choose_threads(struct pimc_options *options, long f
         options->threads = (int)from_option;
         options->threads_source = "option";
     } else if (omp != NULL && *omp != '\0') {
-        if (!parse_thread_env(omp, &threads))
+        const bool libgomp = strcmp(pimc_openmp_runtime(), "libgomp") == 0;
+        if (!parse_thread_env(omp, libgomp, &threads))
             return fail(error, size,
-                        "OMP_NUM_THREADS='%s' is not a thread count; set it to a whole number from 1 to %d "
+                        "OMP_NUM_THREADS='%s' is not a thread count%s; set it to a whole number from 1 to %d "
                         "(or a list such as 8,2, the first for pimc-omp), or unset it",
-                        omp, PIMC_MAX_THREADS);
+                        omp, !libgomp && strchr(omp, '+') != NULL ? " this build's OpenMP runtime (LLVM libomp) reads" : "",
+                        PIMC_MAX_THREADS);
         options->threads = (int)threads;
         options->threads_source = "OMP_NUM_THREADS";
     } else if (slurm != NULL && *slurm != '\0') {
