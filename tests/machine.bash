@@ -106,10 +106,11 @@ throw_rate() {
 
 # cpu_rate KERNEL -- throws a second of CPU time of one thread of KERNEL, measured here as throw_rate
 # is. On a loaded machine a thread gets less than the wall time: a wait on CPU time (wait_for_cpu)
-# lets a run throw this many a second, more than throw_rate says.
+# lets a run throw this many a second, more than throw_rate says. --warm-up 0: the process's CPU time
+# is what is measured, and a warm-up (up to as many throws again) would halve the rate.
 cpu_rate() {
     local TIMEFORMAT='%U %S' times
-    times=$({ time "$PIMC" --kernel "$1" -t 1 --no-serial -q 33554432 >/dev/null 2>&1; } 2>&1) || return 1
+    times=$({ time "$PIMC" --kernel "$1" -t 1 --no-serial --warm-up 0 -q 33554432 >/dev/null 2>&1; } 2>&1) || return 1
     awk -v t="$times" 'BEGIN { split(t, a, " "); s = a[1] + a[2]; if (s < 0.001) s = 0.001; printf "%.0f\n", 33554432 / s }'
 }
 
