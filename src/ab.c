@@ -18,7 +18,9 @@
  *    (its length moves the stack), this build through /proc/self/exe, so A and
  *    B are started, placed and timed alike. Each child times its own legs: its
  *    parallel leg and its 1-thread (serial) leg, each the best of R runs after
- *    a warm-up (R = --repeat, default 2); process start-up is not timed.
+ *    a warm-up (R = --repeat, default 2; --warm-up, when given, is passed
+ *    to both, else each build uses its own default); process start-up is
+ *    not timed.
  * 3. Rounds alternate ABBA and BAAB (A = OTHER, B = this build): a drift of
  *    the machine during a round falls on both alike, and neither build always
  *    runs first. In each round each build's figure per metric comes from its
@@ -854,6 +856,11 @@ static void build_argv(struct ab *ab)
     ab->argv[n++] = "--repeat";
     snprintf(ab->arg_text[2], sizeof ab->arg_text[2], "%d", o->repeats);
     ab->argv[n++] = ab->arg_text[2];
+    if (o->warm_up_given) { /* only when asked: an OTHER from before --warm-up would refuse it */
+        ab->argv[n++] = "--warm-up";
+        snprintf(ab->arg_text[4], sizeof ab->arg_text[4], "%.9g", o->warm_up_s);
+        ab->argv[n++] = ab->arg_text[4];
+    }
     snprintf(ab->arg_text[3], sizeof ab->arg_text[3], "%llu", (unsigned long long)o->throws);
     ab->argv[n++] = ab->arg_text[3];
     ab->argv[n] = NULL;

@@ -69,8 +69,9 @@ static const char usage_against[] =
     "                      skipped when inconclusive\n"
     "      --against OTHER time this build against OTHER, another pimc-omp executable\n"
     "                      (an older build), in ABBA rounds of both as child processes\n"
-    "                      with the same THROWS (default 5e8), --threads, --seed, --rng\n"
-    "                      and --kernel; per metric (throughput_per_thread,\n"
+    "                      with the same THROWS (default 5e8), --threads, --seed, --rng,\n"
+    "                      --kernel and --warm-up (when given; else each build's\n"
+    "                      default); per metric (throughput_per_thread,\n"
     "                      serial_throughput, efficiency) the ratio this/OTHER with a\n"
     "                      95% interval (Hodges-Lehmann, Wilcoxon signed-rank): PASS\n"
     "                      when wholly above 1 - tolerance, REGRESSION when wholly\n"
@@ -794,6 +795,7 @@ enum pimc_cli_outcome pimc_parse_options(int argc, char **argv, struct pimc_opti
                                          "e.g. 0.2", optarg);
             if (strcmp(optarg, "0") == 0)
                 options->warm_up_s = 0.0;
+            options->warm_up_given = true;
             break;
         case OPT_BUDGET:
             if (!parse_seconds(optarg, &options->budget_s))

@@ -67,6 +67,7 @@ struct pimc_options {
     /* A/B timing against another build (--against OTHER, src/ab.c). */
     const char *against_path; /* NULL: none */
     double warm_up_s;         /* --warm-up: seconds of each leg's warm-up at most, 0: none */
+    bool warm_up_given;       /* --warm-up was given: --against passes it to both builds */
     double budget_s;          /* --budget: seconds of rounds at most (default 60) */
     bool bisect;              /* --bisect: INCONCLUSIVE exits 125 (git bisect run's "skip") */
     const char *junit_path;   /* --junit FILE: a JUnit XML report of --check or --against */

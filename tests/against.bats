@@ -87,6 +87,18 @@ expect_refused() { # pattern -- pimc-omp args
     [ -z "$output" ]
 }
 
+@test "--warm-up, when given, goes to both builds' runs alike; left out, neither is given one" {
+    fake_other "$TMP/logged" "printf '%s\\n' \"\$*\" >>'$TMP/args.log'" 'exec "$REAL" "$@"'
+    run -0 "$PIMC" -t "$T" --against "$TMP/logged" --budget 5 -q --warm-up 0.05 1e5
+    cat "$TMP/args.log"
+    [ "$(grep -c -- '--json ' "$TMP/args.log")" -ge 6 ]
+    ! grep -v -- '--json .*--warm-up 0.05 ' "$TMP/args.log" | grep -q -- --json
+    rm "$TMP/args.log"
+    run -0 "$PIMC" -t "$T" --against "$TMP/logged" --budget 5 -q 1e5
+    grep -q -- '--json ' "$TMP/args.log"
+    ! grep -q -- --warm-up "$TMP/args.log"
+}
+
 @test "--json: the verdicts, both builds and every run, for bench/compare and bench/plot" {
     run -0 --separate-stderr "$PIMC" -t "$T" --against "$TMP/other" --budget 30 --seed 18446744073709551601 --json 1e5
     python3 - "$output" <<'PY'
